@@ -1,0 +1,196 @@
+package kernels
+
+import (
+	"sync"
+
+	"github.com/kestrel-ml/kestrel/internal/gemm"
+	"github.com/kestrel-ml/kestrel/internal/parallel"
+)
+
+// CPU is the backend that runs on this machine's cores, splitting work across
+// parallel.Threads() goroutines.
+type CPU struct {
+	scratch sync.Pool // *[]float32 reused for im2col buffers
+}
+
+// NewCPU returns the CPU backend.
+func NewCPU() *CPU { return &CPU{} }
+
+// Name reports "cpu/" and the matrix-multiply micro-kernel in use.
+func (c *CPU) Name() string { return "cpu/" + gemm.Kernel() }
+
+// MatMul implements Backend.
+func (c *CPU) MatMul(transA, transB bool, m, n, k int, a, b []float32, beta float32, out []float32) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	gemm.SgemmParallel(parallel.Threads(), transA, transB, m, n, k, 1, a, lda, b, ldb, beta, out, n)
+}
+
+func (c *CPU) buffer(n int) *[]float32 {
+	if p, ok := c.scratch.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	buf := make([]float32, n)
+	return &buf
+}
+
+// ConvForward implements Backend with im2col and one matrix multiply per image,
+// images split across workers.
+func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
+	inSize, outSize := s.C*s.H*s.W, s.OC*s.OH*s.OW
+	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
+
+	parallel.For(s.N, func(_, lo, hi int) {
+		col := c.buffer(ckk * ohw)
+		defer c.scratch.Put(col)
+		for i := lo; i < hi; i++ {
+			yi := y[i*outSize : (i+1)*outSize]
+			Im2col(s, x[i*inSize:(i+1)*inSize], *col)
+			gemm.Sgemm(false, false, s.OC, ohw, ckk, 1, w, ckk, *col, ohw, 0, yi, ohw)
+			if b != nil {
+				for o := 0; o < s.OC; o++ {
+					row := yi[o*ohw : (o+1)*ohw]
+					for j := range row {
+						row[j] += b[o]
+					}
+				}
+			}
+		}
+	})
+}
+
+// ConvBackward implements Backend. Each worker accumulates weight and bias
+// gradients for its images privately; they are summed at the end in worker
+// order, so results do not depend on scheduling.
+func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
+	inSize, outSize := s.C*s.H*s.W, s.OC*s.OH*s.OW
+	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
+	workers := min(parallel.Threads(), s.N)
+	dws := make([][]float32, workers)
+	dbs := make([][]float32, workers)
+
+	parallel.ForWorkers(s.N, workers, func(wk, lo, hi int) {
+		col := c.buffer(ckk * ohw)
+		defer c.scratch.Put(col)
+		dwk := make([]float32, len(dw))
+		dbk := make([]float32, s.OC)
+		for i := lo; i < hi; i++ {
+			dyi := dy[i*outSize : (i+1)*outSize]
+
+			// weight gradient: dW[OC, CKK] += dY[OC, OHW] · col[CKK, OHW]ᵀ
+			Im2col(s, x[i*inSize:(i+1)*inSize], *col)
+			gemm.Sgemm(false, true, s.OC, ckk, ohw, 1, dyi, ohw, *col, ohw, 1, dwk, ckk)
+
+			// bias gradient: the sum of dY over positions
+			for o := 0; o < s.OC; o++ {
+				var sum float32
+				for _, v := range dyi[o*ohw : (o+1)*ohw] {
+					sum += v
+				}
+				dbk[o] += sum
+			}
+
+			// input gradient: dcol[CKK, OHW] = Wᵀ · dY, then scatter back
+			if dx != nil {
+				gemm.Sgemm(true, false, ckk, ohw, s.OC, 1, w, ckk, dyi, ohw, 0, *col, ohw)
+				Col2im(s, *col, dx[i*inSize:(i+1)*inSize])
+			}
+		}
+		dws[wk], dbs[wk] = dwk, dbk
+	})
+
+	for wk := 0; wk < workers; wk++ {
+		for j, v := range dws[wk] {
+			dw[j] += v
+		}
+		if db != nil {
+			for j, v := range dbs[wk] {
+				db[j] += v
+			}
+		}
+	}
+}
+
+// Im2col unrolls one image x [C, H, W] into col [C*KH*KW, OH*OW]: row
+// (c, ky, kx) holds, for every output position, the input pixel under kernel
+// tap (ky, kx) of channel c, or zero where the tap falls in the padding.
+func Im2col(s ConvShape, x, col []float32) {
+	ohw := s.OH * s.OW
+	for c := 0; c < s.C; c++ {
+		plane := x[c*s.H*s.W : (c+1)*s.H*s.W]
+		for ky := 0; ky < s.KH; ky++ {
+			for kx := 0; kx < s.KW; kx++ {
+				row := col[((c*s.KH+ky)*s.KW+kx)*ohw:][:ohw]
+				for oy := 0; oy < s.OH; oy++ {
+					iy := oy*s.Stride - s.Pad + ky
+					out := row[oy*s.OW : (oy+1)*s.OW]
+					if iy < 0 || iy >= s.H {
+						clear(out)
+						continue
+					}
+					src := plane[iy*s.W : (iy+1)*s.W]
+					if s.Stride == 1 {
+						im2colRow(out, src, kx-s.Pad)
+						continue
+					}
+					for ox := range out {
+						ix := ox*s.Stride - s.Pad + kx
+						if ix < 0 || ix >= s.W {
+							out[ox] = 0
+						} else {
+							out[ox] = src[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2colRow copies src shifted by off into out (out[i] = src[i+off]) with zeros
+// where i+off falls outside src.
+func im2colRow(out, src []float32, off int) {
+	lo := min(max(0, -off), len(out))
+	hi := min(len(out), len(src)-off)
+	clear(out[:lo])
+	if hi > lo {
+		copy(out[lo:hi], src[lo+off:hi+off])
+	} else {
+		hi = lo
+	}
+	clear(out[hi:])
+}
+
+// Col2im is the adjoint of Im2col: it adds every entry of col [C*KH*KW, OH*OW]
+// into the input pixel [C, H, W] of dx it was read from.
+func Col2im(s ConvShape, col, dx []float32) {
+	ohw := s.OH * s.OW
+	for c := 0; c < s.C; c++ {
+		plane := dx[c*s.H*s.W : (c+1)*s.H*s.W]
+		for ky := 0; ky < s.KH; ky++ {
+			for kx := 0; kx < s.KW; kx++ {
+				row := col[((c*s.KH+ky)*s.KW+kx)*ohw:][:ohw]
+				for oy := 0; oy < s.OH; oy++ {
+					iy := oy*s.Stride - s.Pad + ky
+					if iy < 0 || iy >= s.H {
+						continue
+					}
+					dst := plane[iy*s.W : (iy+1)*s.W]
+					src := row[oy*s.OW : (oy+1)*s.OW]
+					for ox, v := range src {
+						ix := ox*s.Stride - s.Pad + kx
+						if ix >= 0 && ix < s.W {
+							dst[ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}

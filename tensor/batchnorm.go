@@ -1,0 +1,152 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/kestrel-ml/kestrel/internal/parallel"
+)
+
+// BatchNormState holds the running statistics a batch normalisation layer
+// keeps between batches: RunningMean and RunningVar are [C].
+type BatchNormState struct {
+	RunningMean []float32
+	RunningVar  []float32
+
+	// NumBatchesTracked counts the training batches seen.
+	NumBatchesTracked int64
+}
+
+// BatchNorm2d normalises x [N, C, H, W] per channel and applies the affine
+// transform gamma·x̂ + beta with gamma and beta [C].
+//
+// In training mode it normalises with the batch's mean and biased variance
+// and updates st's running statistics with momentum (PyTorch's convention:
+// running = (1 − momentum)·running + momentum·batch, with the unbiased
+// variance). In evaluation mode it normalises with the running statistics.
+// st may be nil in training mode.
+func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
+	momentum, eps float64) *Tensor {
+	if x.Dim() != 4 || gamma.Numel() != x.Shape[1] || beta.Numel() != x.Shape[1] {
+		panic(fmt.Sprintf("tensor: BatchNorm2d of input %v with %d weights", x.Shape, gamma.Numel()))
+	}
+	n, c, hw := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
+	m := n * hw
+	mean := make([]float32, c)
+	invStd := make([]float32, c)
+	out := Zeros(x.Shape...)
+
+	// statistics per channel: the batch's when training, the running ones otherwise
+	parallel.For(c, func(_, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var mu, variance float64
+			if training {
+				var s float64
+				for i := 0; i < n; i++ {
+					for _, v := range x.Data[(i*c+ch)*hw:][:hw] {
+						s += float64(v)
+					}
+				}
+				mu = s / float64(m)
+				var ss float64
+				for i := 0; i < n; i++ {
+					for _, v := range x.Data[(i*c+ch)*hw:][:hw] {
+						d := float64(v) - mu
+						ss += d * d
+					}
+				}
+				variance = ss / float64(m)
+				if st != nil {
+					unbiased := variance
+					if m > 1 {
+						unbiased = ss / float64(m-1)
+					}
+					st.RunningMean[ch] = float32((1-momentum)*float64(st.RunningMean[ch]) + momentum*mu)
+					st.RunningVar[ch] = float32((1-momentum)*float64(st.RunningVar[ch]) + momentum*unbiased)
+				}
+			} else {
+				mu, variance = float64(st.RunningMean[ch]), float64(st.RunningVar[ch])
+			}
+			mean[ch] = float32(mu)
+			invStd[ch] = float32(1 / math.Sqrt(variance+eps))
+
+			// y = gamma·(x − mean)·invStd + beta = scale·x + shift
+			scale := gamma.Data[ch] * invStd[ch]
+			shift := beta.Data[ch] - scale*mean[ch]
+			for i := 0; i < n; i++ {
+				src := x.Data[(i*c+ch)*hw:][:hw]
+				dst := out.Data[(i*c+ch)*hw:][:hw]
+				for j, v := range src {
+					dst[j] = scale*v + shift
+				}
+			}
+		}
+	})
+	if training && st != nil {
+		st.NumBatchesTracked++
+	}
+
+	record(out, func() {
+		dy := out.Grad
+		var dx, dgamma, dbeta []float32
+		if x.requiresGrad {
+			dx = x.grad()
+		}
+		if gamma.requiresGrad {
+			dgamma = gamma.grad()
+		}
+		if beta.requiresGrad {
+			dbeta = beta.grad()
+		}
+		parallel.For(c, func(_, lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				mu, is := mean[ch], invStd[ch]
+
+				// sums over the channel: Σdy and Σdy·x̂
+				var sdy, sdyx float64
+				for i := 0; i < n; i++ {
+					src := x.Data[(i*c+ch)*hw:][:hw]
+					for j, g := range dy[(i*c+ch)*hw:][:hw] {
+						sdy += float64(g)
+						sdyx += float64(g) * float64((src[j]-mu)*is)
+					}
+				}
+				if dgamma != nil {
+					dgamma[ch] += float32(sdyx)
+				}
+				if dbeta != nil {
+					dbeta[ch] += float32(sdy)
+				}
+				if dx == nil {
+					continue
+				}
+
+				g := gamma.Data[ch]
+				if !training {
+					// running statistics are constants: dx = gamma·invStd·dy
+					for i := 0; i < n; i++ {
+						d := dx[(i*c+ch)*hw:][:hw]
+						for j, v := range dy[(i*c+ch)*hw:][:hw] {
+							d[j] += g * is * v
+						}
+					}
+					continue
+				}
+
+				// dx = gamma·invStd·(dy − mean(dy) − x̂·mean(dy·x̂))
+				mdy := float32(sdy / float64(m))
+				mdyx := float32(sdyx / float64(m))
+				k := g * is
+				for i := 0; i < n; i++ {
+					src := x.Data[(i*c+ch)*hw:][:hw]
+					d := dx[(i*c+ch)*hw:][:hw]
+					for j, v := range dy[(i*c+ch)*hw:][:hw] {
+						xh := (src[j] - mu) * is
+						d[j] += k * (v - mdy - xh*mdyx)
+					}
+				}
+			}
+		})
+	}, x, gamma, beta)
+	return out
+}
