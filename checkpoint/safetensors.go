@@ -207,4 +207,3 @@ func ReadFile(path string) ([]Tensor, map[string]string, error) {
 	}
 	return ordered, meta, nil
 }
-
