@@ -1,0 +1,72 @@
+package train
+
+import (
+	"context"
+
+	"github.com/kestrel-ml/kestrel/data"
+	"github.com/kestrel-ml/kestrel/nn"
+	"github.com/kestrel-ml/kestrel/tensor"
+)
+
+// Evaluation holds a model's results on a data set.
+type Evaluation struct {
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	Images   int     `json:"images"`
+
+	// Predictions holds the predicted class of each image in loader order.
+	Predictions []int `json:"-"`
+
+	// Labels holds the true class of each image in loader order.
+	Labels []int `json:"-"`
+}
+
+// Evaluate runs m in evaluation mode over every batch of l without recording
+// gradients and returns the mean cross-entropy and the accuracy. It leaves m
+// in evaluation mode.
+func Evaluate(ctx context.Context, m nn.Module, l *data.Loader) (Evaluation, error) {
+	m.SetTraining(false)
+	var ev Evaluation
+	var lossSum float64
+	for b := range l.Epoch(ctx, 0) {
+		tensor.NoGrad(func() {
+			logits := m.Forward(b.Images)
+			loss := tensor.CrossEntropy(logits, b.Labels, 0)
+			lossSum += float64(loss.Item()) * float64(len(b.Labels))
+			for i, p := range Argmax(logits) {
+				ev.Predictions = append(ev.Predictions, p)
+				ev.Labels = append(ev.Labels, b.Labels[i])
+				if p == b.Labels[i] {
+					ev.Accuracy++
+				}
+			}
+		})
+		ev.Images += len(b.Labels)
+	}
+	if err := ctx.Err(); err != nil {
+		return ev, err
+	}
+	if ev.Images > 0 {
+		ev.Loss = lossSum / float64(ev.Images)
+		ev.Accuracy /= float64(ev.Images)
+	}
+	return ev, nil
+}
+
+// Argmax returns the index of the largest value in each row of logits [N, C];
+// the first wins ties.
+func Argmax(logits *tensor.Tensor) []int {
+	n, c := logits.Shape[0], logits.Shape[1]
+	out := make([]int, n)
+	for i := 0; i < n; i++ {
+		row := logits.Data[i*c : (i+1)*c]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		out[i] = best
+	}
+	return out
+}
