@@ -21,8 +21,10 @@ type Adam struct {
 	Eps          float64
 	WeightDecay  float64
 
-	// Steps counts the updates taken; M and V hold the moment estimates.
-	Steps int64
+	// Steps counts the updates each parameter has received (a parameter
+	// without a gradient is skipped and not counted, as in PyTorch); M and V
+	// hold the moment estimates.
+	Steps []int64
 	M, V  [][]float32
 }
 
@@ -37,23 +39,22 @@ func (o *Adam) Step() {
 	if o.M == nil {
 		o.M = make([][]float32, len(o.Params))
 		o.V = make([][]float32, len(o.Params))
+		o.Steps = make([]int64, len(o.Params))
 		for i, p := range o.Params {
 			o.M[i] = make([]float32, len(p.Data))
 			o.V[i] = make([]float32, len(p.Data))
 		}
 	}
-	o.Steps++
-	t := float64(o.Steps)
-	bc1 := 1 - math.Pow(o.Beta1, t)
-	bc2 := 1 - math.Pow(o.Beta2, t)
-	stepSize := float32(o.Rate / bc1)
-	bc2Sqrt := float32(math.Sqrt(bc2))
 	b1, b2, eps, wd := float32(o.Beta1), float32(o.Beta2), float32(o.Eps), float32(o.WeightDecay)
 
 	for i, p := range o.Params {
 		if p.Grad == nil {
 			continue
 		}
+		o.Steps[i]++
+		t := float64(o.Steps[i])
+		stepSize := float32(o.Rate / (1 - math.Pow(o.Beta1, t)))
+		bc2Sqrt := float32(math.Sqrt(1 - math.Pow(o.Beta2, t)))
 		m, v := o.M[i], o.V[i]
 		for j, g := range p.Grad {
 			if wd != 0 {
