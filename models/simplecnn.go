@@ -53,7 +53,11 @@ func NewSimpleCNN(rng *rand.Rand, dropoutSeed uint64) *SimpleCNN {
 // Forward maps images [N, 3, 32, 32] to logits [N, 10].
 func (m *SimpleCNN) Forward(x *tensor.Tensor) *tensor.Tensor {
 	features := m.Features.Forward(x) // [N, 128, 4, 4]
-	return m.Classifier.Forward(features)
+	logits := m.Classifier.Forward(features)
+	if !tensor.GradEnabled() {
+		features.Free() // nothing will read it: no backward pass is coming
+	}
+	return logits
 }
 
 // State implements nn.Module.

@@ -17,12 +17,23 @@ func NewSequential(layers ...Module) *Sequential {
 	return &Sequential{Layers: layers}
 }
 
-// Forward implements Module.
+// Forward implements Module. When gradients are off (evaluation) it recycles
+// each intermediate result as soon as the next layer has consumed it.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
+	input := x
 	for _, l := range s.Layers {
-		x = l.Forward(x)
+		next := l.Forward(x)
+		if x != input && !tensor.GradEnabled() && !sharesStorage(x, next) {
+			x.Free()
+		}
+		x = next
 	}
 	return x
+}
+
+// sharesStorage reports whether a and b are backed by the same memory.
+func sharesStorage(a, b *tensor.Tensor) bool {
+	return len(a.Data) > 0 && len(b.Data) > 0 && &a.Data[0] == &b.Data[0]
 }
 
 // State implements Module.

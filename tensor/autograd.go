@@ -10,6 +10,10 @@ import (
 type node struct {
 	inputs   []*Tensor
 	backward func()
+
+	// scratch buffers that backward reads; Release recycles them.
+	scratchF32 [][]float32
+	scratchI32 [][]int32
 }
 
 var noGradDepth atomic.Int32
@@ -46,10 +50,27 @@ func record(out *Tensor, backward func(), inputs ...*Tensor) {
 	out.node = &node{inputs: needed, backward: backward}
 }
 
+// keep attaches scratch buffers to out's history; when no history was recorded
+// nothing will read them, and they are recycled at once.
+func (out *Tensor) keep(f32 [][]float32, i32 [][]int32) {
+	if out.node == nil {
+		for _, b := range f32 {
+			freeF32(b)
+		}
+		for _, b := range i32 {
+			freeI32(b)
+		}
+		return
+	}
+	out.node.scratchF32 = append(out.node.scratchF32, f32...)
+	out.node.scratchI32 = append(out.node.scratchI32, i32...)
+}
+
 // Backward computes the gradient of the scalar t with respect to every tensor
 // that t was computed from and that requires gradients, accumulating it into
-// their Grad. Afterwards the recorded history is released, so Backward may be
-// called once per forward pass.
+// their Grad. Call it once per forward pass. The gradients of intermediate
+// results are recycled afterwards; call Release when the intermediate results
+// themselves are no longer needed.
 func (t *Tensor) Backward() {
 	if len(t.Data) != 1 {
 		panic(fmt.Sprintf("tensor: Backward on a non-scalar of shape %v", t.Shape))
@@ -93,11 +114,52 @@ func (t *Tensor) Backward() {
 		n.node.backward()
 	}
 
-	// release the history and the gradients of intermediate results
+	// recycle the gradients of intermediate results
 	for _, n := range order {
-		if n.node != nil {
-			n.node = nil
+		if n.node != nil && n != t {
+			freeF32(n.Grad)
 			n.Grad = nil
 		}
 	}
+	t.graph = order
+}
+
+// Release recycles the storage of every intermediate result that t was
+// computed from (after Backward: the graph it visited), including t itself,
+// and drops the recorded history. Leaves such as parameters and inputs are
+// untouched. Any intermediate tensor of the graph is empty afterwards, so
+// read what you need (logits, the loss value) first.
+func (t *Tensor) Release() {
+	graph := t.graph
+	if graph == nil && t.node != nil {
+		graph = []*Tensor{t}
+		seen := map[*Tensor]bool{t: true}
+		for i := 0; i < len(graph); i++ {
+			if graph[i].node == nil {
+				continue
+			}
+			for _, in := range graph[i].node.inputs {
+				if !seen[in] {
+					seen[in] = true
+					graph = append(graph, in)
+				}
+			}
+		}
+	}
+	for _, n := range graph {
+		if n.node == nil {
+			continue
+		}
+		for _, b := range n.node.scratchF32 {
+			freeF32(b)
+		}
+		for _, b := range n.node.scratchI32 {
+			freeI32(b)
+		}
+		n.node = nil
+		freeF32(n.Grad)
+		n.Grad = nil
+		n.Free()
+	}
+	t.graph = nil
 }

@@ -34,7 +34,7 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 	m := n * hw
 	mean := make([]float32, c)
 	invStd := make([]float32, c)
-	out := Zeros(x.Shape...)
+	out := empty(x.Shape...)
 
 	// statistics per channel: the batch's when training, the running ones otherwise
 	parallel.For(c, func(_, lo, hi int) {

@@ -20,7 +20,7 @@ func Conv2d(x, w, b *Tensor, stride, padding int) *Tensor {
 			x.Shape, w.Shape))
 	}
 	be := kernels.Default()
-	out := Zeros(s.N, s.OC, s.OH, s.OW)
+	out := empty(s.N, s.OC, s.OH, s.OW)
 	var bias []float32
 	if b != nil {
 		bias = b.Data

@@ -8,18 +8,19 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 	if !training || p == 0 {
 		return x
 	}
-	out := Zeros(x.Shape...)
 	if p >= 1 {
+		out := Zeros(x.Shape...)
 		record(out, func() {}, x)
 		return out
 	}
+	out := empty(x.Shape...)
 	scale := float32(1 / (1 - p))
-	mask := make([]float32, len(x.Data))
+	mask := allocF32(len(x.Data))
 	for i, v := range x.Data {
 		if rng.Float64() >= p {
 			mask[i] = scale
-			out.Data[i] = v * scale
 		}
+		out.Data[i] = v * mask[i]
 	}
 	record(out, func() {
 		g := x.grad()
@@ -27,5 +28,6 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 			g[i] += v * mask[i]
 		}
 	}, x)
+	out.keep([][]float32{mask}, nil)
 	return out
 }

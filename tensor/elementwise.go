@@ -1,9 +1,15 @@
 package tensor
 
+import (
+	"math"
+
+	"github.com/kestrel-ml/kestrel/internal/parallel"
+)
+
 // Add returns a + b for tensors of the same shape.
 func Add(a, b *Tensor) *Tensor {
 	mustSameShape("Add", a, b)
-	out := Zeros(a.Shape...)
+	out := empty(a.Shape...)
 	for i := range out.Data {
 		out.Data[i] = a.Data[i] + b.Data[i]
 	}
@@ -23,7 +29,7 @@ func Add(a, b *Tensor) *Tensor {
 // Mul returns the element-wise product a ⊙ b for tensors of the same shape.
 func Mul(a, b *Tensor) *Tensor {
 	mustSameShape("Mul", a, b)
-	out := Zeros(a.Shape...)
+	out := empty(a.Shape...)
 	for i := range out.Data {
 		out.Data[i] = a.Data[i] * b.Data[i]
 	}
@@ -46,7 +52,7 @@ func Mul(a, b *Tensor) *Tensor {
 
 // Scale returns s·a.
 func Scale(a *Tensor, s float32) *Tensor {
-	out := Zeros(a.Shape...)
+	out := empty(a.Shape...)
 	for i, v := range a.Data {
 		out.Data[i] = s * v
 	}
@@ -84,19 +90,15 @@ func Mean(a *Tensor) *Tensor {
 
 // ReLU returns max(a, 0) element-wise. Its gradient at 0 is 0, as in PyTorch.
 func ReLU(a *Tensor) *Tensor {
-	out := Zeros(a.Shape...)
-	for i, v := range a.Data {
-		if v > 0 {
-			out.Data[i] = v
-		}
-	}
+	out := empty(a.Shape...)
+	parallel.For(len(a.Data), func(_, lo, hi int) {
+		relu(out.Data[lo:hi], a.Data[lo:hi])
+	})
 	record(out, func() {
 		g := a.grad()
-		for i, v := range out.Grad {
-			if out.Data[i] > 0 {
-				g[i] += v
-			}
-		}
+		parallel.For(len(g), func(_, lo, hi int) {
+			reluBackward(g[lo:hi], out.Grad[lo:hi], out.Data[lo:hi])
+		})
 	}, a)
 	return out
 }
@@ -117,6 +119,7 @@ func Reshape(a *Tensor, shape ...int) *Tensor {
 		shape[infer] = len(a.Data) / known
 	}
 	out := New(a.Data, shape...)
+	out.view = true
 	record(out, func() {
 		g := a.grad()
 		for i, v := range out.Grad {
@@ -129,4 +132,26 @@ func Reshape(a *Tensor, shape ...int) *Tensor {
 // Flatten reshapes a [N, ...] tensor to [N, rest].
 func Flatten(a *Tensor) *Tensor {
 	return Reshape(a, a.Shape[0], -1)
+}
+
+// relu writes max(x, 0) into dst without branches, which random signs would
+// mispredict.
+func relu(dst, x []float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		bits := math.Float32bits(v)
+		mask := uint32(int32(^bits) >> 31) // all ones when the sign bit is clear
+		dst[i] = math.Float32frombits(bits & mask)
+	}
+}
+
+// reluBackward adds dy into g wherever the ReLU output y is positive, without
+// branches.
+func reluBackward(g, dy, y []float32) {
+	dy, y = dy[:len(g)], y[:len(g)]
+	for i, v := range dy {
+		// y is never negative: all ones exactly when y > 0
+		mask := uint32(-int32(min(math.Float32bits(y[i]), 1)))
+		g[i] += math.Float32frombits(math.Float32bits(v) & mask)
+	}
 }

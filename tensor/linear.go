@@ -13,7 +13,7 @@ func MatMul(a, b *Tensor) *Tensor {
 	}
 	m, k, n := a.Shape[0], a.Shape[1], b.Shape[1]
 	be := kernels.Default()
-	out := Zeros(m, n)
+	out := empty(m, n)
 	be.MatMul(false, false, m, n, k, a.Data, b.Data, 0, out.Data)
 	record(out, func() {
 		if a.requiresGrad {
@@ -36,13 +36,15 @@ func Linear(x, w, b *Tensor) *Tensor {
 	}
 	n, in, outF := x.Shape[0], x.Shape[1], w.Shape[0]
 	be := kernels.Default()
-	out := Zeros(n, outF)
+	out := empty(n, outF)
+	var beta float32
 	if b != nil {
 		for i := 0; i < n; i++ {
 			copy(out.Data[i*outF:(i+1)*outF], b.Data)
 		}
+		beta = 1
 	}
-	be.MatMul(false, true, n, outF, in, x.Data, w.Data, 1, out.Data)
+	be.MatMul(false, true, n, outF, in, x.Data, w.Data, beta, out.Data)
 	record(out, func() {
 		dy := out.Grad
 		if x.requiresGrad {

@@ -29,6 +29,13 @@ type Tensor struct {
 
 	requiresGrad bool
 	node         *node
+
+	// view is set when Data belongs to another tensor (a reshape).
+	view bool
+
+	// graph lists, after Backward, the tensors the backward pass visited, so
+	// Release can recycle their buffers.
+	graph []*Tensor
 }
 
 // New returns a tensor of the given shape that uses data as its storage.
@@ -40,9 +47,26 @@ func New(data []float32, shape ...int) *Tensor {
 	return &Tensor{Data: data, Shape: append([]int(nil), shape...)}
 }
 
-// Zeros returns a zero-filled tensor of the given shape.
+// Zeros returns a zero-filled tensor of the given shape. Large tensors draw
+// their storage from a pool of recycled buffers (see Free and Release).
 func Zeros(shape ...int) *Tensor {
-	return New(make([]float32, numel(shape)), shape...)
+	return &Tensor{Data: allocF32(numel(shape)), Shape: append([]int(nil), shape...)}
+}
+
+// empty returns a tensor of the given shape with arbitrary contents, for
+// operations that overwrite every element.
+func empty(shape ...int) *Tensor {
+	return &Tensor{Data: allocF32Dirty(numel(shape)), Shape: append([]int(nil), shape...)}
+}
+
+// Free returns t's storage to the buffer pool for reuse by later tensors and
+// leaves t empty. Call it only when nothing reads t any more; a tensor that
+// shares another's storage (a reshape) only lets go of it.
+func (t *Tensor) Free() {
+	if !t.view {
+		freeF32(t.Data)
+	}
+	t.Data = nil
 }
 
 // Full returns a tensor of the given shape with every element set to v.
@@ -129,7 +153,7 @@ func (t *Tensor) String() string {
 // grad returns t.Grad, allocating it zero-filled on first use.
 func (t *Tensor) grad() []float32 {
 	if t.Grad == nil {
-		t.Grad = make([]float32, len(t.Data))
+		t.Grad = allocF32(len(t.Data))
 	}
 	return t.Grad
 }

@@ -40,6 +40,8 @@ func Evaluate(ctx context.Context, m nn.Module, l *data.Loader) (Evaluation, err
 					ev.Accuracy++
 				}
 			}
+			logits.Free()
+			b.Images.Free()
 		})
 		ev.Images += len(b.Labels)
 	}

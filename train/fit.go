@@ -140,7 +140,7 @@ func Fit(ctx context.Context, cfg Config, sets Datasets, dir string, hooks Hooks
 			data.RandomHorizontalFlip{P: 0.5}}
 	}
 	evalLoader := func(d data.Dataset) *data.Loader {
-		return &data.Loader{Data: d, BatchSize: 250, Normalize: data.CIFAR10Normalize,
+		return &data.Loader{Data: d, BatchSize: cfg.BatchSize, Normalize: data.CIFAR10Normalize,
 			Workers: cfg.Workers}
 	}
 
@@ -181,6 +181,8 @@ func Fit(ctx context.Context, cfg Config, sets Datasets, dir string, hooks Hooks
 					correct++
 				}
 			}
+			loss.Release()
+			b.Images.Free()
 			seen += len(b.Labels)
 			if hooks.Step != nil {
 				hooks.Step(Progress{Epoch: epoch, Epochs: cfg.Epochs, Step: b.Index + 1,

@@ -10,7 +10,11 @@ import (
 // CPU is the backend that runs on this machine's cores, splitting work across
 // parallel.Threads() goroutines.
 type CPU struct {
-	scratch sync.Pool // *[]float32 reused for im2col buffers
+	// scratch holds im2col buffers for reuse. It is a plain free list, not a
+	// sync.Pool, which would drop them at every garbage collection and let
+	// fresh pages fault in again.
+	mu      sync.Mutex
+	scratch []*[]float32
 }
 
 // NewCPU returns the CPU backend.
@@ -31,13 +35,27 @@ func (c *CPU) MatMul(transA, transB bool, m, n, k int, a, b []float32, beta floa
 	gemm.SgemmParallel(parallel.Threads(), transA, transB, m, n, k, 1, a, lda, b, ldb, beta, out, n)
 }
 
+// buffer returns a scratch buffer of n values; give it back with release.
 func (c *CPU) buffer(n int) *[]float32 {
-	if p, ok := c.scratch.Get().(*[]float32); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, p := range c.scratch {
+		if cap(*p) >= n {
+			c.scratch = append(c.scratch[:i], c.scratch[i+1:]...)
+			*p = (*p)[:n]
+			return p
+		}
 	}
 	buf := make([]float32, n)
 	return &buf
+}
+
+func (c *CPU) release(p *[]float32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.scratch) < 8 {
+		c.scratch = append(c.scratch, p)
+	}
 }
 
 // ConvForward implements Backend with im2col and one matrix multiply per image,
@@ -48,7 +66,7 @@ func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 
 	parallel.For(s.N, func(_, lo, hi int) {
 		col := c.buffer(ckk * ohw)
-		defer c.scratch.Put(col)
+		defer c.release(col)
 		for i := lo; i < hi; i++ {
 			yi := y[i*outSize : (i+1)*outSize]
 			Im2col(s, x[i*inSize:(i+1)*inSize], *col)
@@ -77,7 +95,7 @@ func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 
 	parallel.ForWorkers(s.N, workers, func(wk, lo, hi int) {
 		col := c.buffer(ckk * ohw)
-		defer c.scratch.Put(col)
+		defer c.release(col)
 		dwk := make([]float32, len(dw))
 		dbk := make([]float32, s.OC)
 		for i := lo; i < hi; i++ {

@@ -16,14 +16,18 @@ func MaxPool2d(x *Tensor, size, stride int) *Tensor {
 	}
 	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	oh, ow := (h-size)/stride+1, (w-size)/stride+1
-	out := Zeros(n, c, oh, ow)
-	arg := make([]int32, len(out.Data)) // index within the input plane
+	out := empty(n, c, oh, ow)
+	arg := allocI32(len(out.Data)) // index within the input plane
 
 	parallel.For(n*c, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			src := x.Data[p*h*w:][:h*w]
 			dst := out.Data[p*oh*ow:][:oh*ow]
 			idx := arg[p*oh*ow:][:oh*ow]
+			if size == 2 && stride == 2 {
+				maxPool2x2(dst, idx, src, w, oh, ow)
+				continue
+			}
 			for oy := 0; oy < oh; oy++ {
 				for ox := 0; ox < ow; ox++ {
 					best, at := float32(math.Inf(-1)), -1
@@ -54,5 +58,31 @@ func MaxPool2d(x *Tensor, size, stride int) *Tensor {
 			}
 		})
 	}, x)
+	out.keep(nil, [][]int32{arg})
 	return out
+}
+
+// maxPool2x2 is MaxPool2d with size 2 and stride 2 on one plane of width w:
+// dst and idx are [oh, ow], and idx receives the plane index of each maximum.
+func maxPool2x2(dst []float32, idx []int32, src []float32, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := src[2*oy*w:][:2*ow]
+		r1 := src[(2*oy+1)*w:][:2*ow]
+		d := dst[oy*ow:][:ow]
+		id := idx[oy*ow:][:ow]
+		base := int32(2 * oy * w)
+		for ox := range d {
+			best, at := r0[2*ox], base+int32(2*ox)
+			if v := r0[2*ox+1]; v > best {
+				best, at = v, base+int32(2*ox+1)
+			}
+			if v := r1[2*ox]; v > best {
+				best, at = v, base+int32(w+2*ox)
+			}
+			if v := r1[2*ox+1]; v > best {
+				best, at = v, base+int32(w+2*ox+1)
+			}
+			d[ox], id[ox] = best, at
+		}
+	}
 }
