@@ -1,0 +1,179 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/kestrel-ml/kestrel/internal/gemm"
+	"github.com/kestrel-ml/kestrel/internal/parallel"
+)
+
+// convReference is the direct seven-loop convolution, the obviously correct
+// version of ConvForward.
+func convReference(s ConvShape, x, w, b, y []float32) {
+	for n := 0; n < s.N; n++ {
+		for o := 0; o < s.OC; o++ {
+			for oy := 0; oy < s.OH; oy++ {
+				for ox := 0; ox < s.OW; ox++ {
+					var sum float64
+					if b != nil {
+						sum = float64(b[o])
+					}
+					for c := 0; c < s.C; c++ {
+						for ky := 0; ky < s.KH; ky++ {
+							for kx := 0; kx < s.KW; kx++ {
+								iy, ix := oy*s.Stride-s.Pad+ky, ox*s.Stride-s.Pad+kx
+								if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
+									continue
+								}
+								sum += float64(x[((n*s.C+c)*s.H+iy)*s.W+ix]) *
+									float64(w[((o*s.C+c)*s.KH+ky)*s.KW+kx])
+							}
+						}
+					}
+					y[((n*s.OC+o)*s.OH+oy)*s.OW+ox] = float32(sum)
+				}
+			}
+		}
+	}
+}
+
+// convBackwardReference accumulates the gradients of convReference directly.
+func convBackwardReference(s ConvShape, x, w, dy, dx, dw, db []float32) {
+	for n := 0; n < s.N; n++ {
+		for o := 0; o < s.OC; o++ {
+			for oy := 0; oy < s.OH; oy++ {
+				for ox := 0; ox < s.OW; ox++ {
+					g := dy[((n*s.OC+o)*s.OH+oy)*s.OW+ox]
+					db[o] += g
+					for c := 0; c < s.C; c++ {
+						for ky := 0; ky < s.KH; ky++ {
+							for kx := 0; kx < s.KW; kx++ {
+								iy, ix := oy*s.Stride-s.Pad+ky, ox*s.Stride-s.Pad+kx
+								if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
+									continue
+								}
+								xi := ((n*s.C+c)*s.H+iy)*s.W + ix
+								wi := ((o*s.C+c)*s.KH+ky)*s.KW + kx
+								dx[xi] += g * w[wi]
+								dw[wi] += g * x[xi]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func random(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+func assertClose(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	worst, at := 0.0, 0
+	for i := range want {
+		d := math.Abs(float64(got[i]-want[i])) / (1 + math.Abs(float64(want[i])))
+		if d > worst {
+			worst, at = d, i
+		}
+	}
+	if worst > tol {
+		t.Errorf("%s: element %d is %v, want %v", what, at, got[at], want[at])
+	}
+}
+
+// TestConvMatchesReference checks the CPU convolution against the direct
+// loops on every matrix-multiply path this machine supports, with one and two
+// threads.
+func TestConvMatchesReference(t *testing.T) {
+	shapes := []ConvShape{
+		NewConvShape(3, 3, 8, 8, 5, 3, 3, 1, 1),
+		NewConvShape(2, 4, 7, 9, 6, 3, 3, 2, 1),
+		NewConvShape(2, 2, 5, 5, 3, 1, 1, 1, 0),
+		NewConvShape(1, 3, 6, 6, 4, 5, 5, 1, 2),
+		NewConvShape(4, 32, 8, 8, 64, 3, 3, 1, 1),
+	}
+	cpu := NewCPU()
+	for _, path := range gemm.Paths() {
+		restore, err := gemm.Use(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			parallel.SetThreads(threads)
+			for i, s := range shapes {
+				name := fmt.Sprintf("%s/threads%d/shape%d", path, threads, i)
+				rng := rand.New(rand.NewPCG(uint64(i), 9))
+				x := random(rng, s.N*s.C*s.H*s.W)
+				w := random(rng, s.OC*s.C*s.KH*s.KW)
+				b := random(rng, s.OC)
+				dy := random(rng, s.N*s.OC*s.OH*s.OW)
+
+				y, want := make([]float32, len(dy)), make([]float32, len(dy))
+				cpu.ConvForward(s, x, w, b, y)
+				convReference(s, x, w, b, want)
+				assertClose(t, name+"/forward", y, want, 1e-4)
+
+				// gradients accumulate onto what is there
+				dx, dw, db := random(rng, len(x)), random(rng, len(w)), random(rng, len(b))
+				wdx, wdw, wdb := append([]float32(nil), dx...), append([]float32(nil), dw...),
+					append([]float32(nil), db...)
+				cpu.ConvBackward(s, x, w, dy, dx, dw, db)
+				convBackwardReference(s, x, w, dy, wdx, wdw, wdb)
+				assertClose(t, name+"/dx", dx, wdx, 1e-4)
+				assertClose(t, name+"/dw", dw, wdw, 1e-4)
+				assertClose(t, name+"/db", db, wdb, 1e-4)
+			}
+		}
+		restore()
+	}
+	parallel.SetThreads(0)
+}
+
+func TestIm2colCol2imAdjoint(t *testing.T) {
+	// <im2col(x), c> == <x, col2im(c)> for any x and c
+	s := NewConvShape(1, 3, 6, 5, 1, 3, 3, 2, 1)
+	rng := rand.New(rand.NewPCG(3, 3))
+	x := random(rng, s.C*s.H*s.W)
+	c := random(rng, s.C*s.KH*s.KW*s.OH*s.OW)
+	col := make([]float32, len(c))
+	Im2col(s, x, col)
+	back := make([]float32, len(x))
+	Col2im(s, c, back)
+	var lhs, rhs float64
+	for i := range c {
+		lhs += float64(col[i]) * float64(c[i])
+	}
+	for i := range x {
+		rhs += float64(x[i]) * float64(back[i])
+	}
+	if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+		t.Fatalf("<im2col x, c> = %v but <x, col2im c> = %v", lhs, rhs)
+	}
+}
+
+func TestMatMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	a, b := random(rng, 5*7), random(rng, 7*3)
+	c := make([]float32, 15)
+	NewCPU().MatMul(false, false, 5, 3, 7, a, b, 0, c)
+	for i := 0; i < 5; i++ {
+		for j := 0; j < 3; j++ {
+			var s float64
+			for k := 0; k < 7; k++ {
+				s += float64(a[i*7+k]) * float64(b[k*3+j])
+			}
+			if math.Abs(s-float64(c[i*3+j])) > 1e-5 {
+				t.Fatalf("c[%d,%d] = %v, want %v", i, j, c[i*3+j], s)
+			}
+		}
+	}
+}
