@@ -70,3 +70,8 @@ func (m *SimpleCNN) SetTraining(on bool) {
 	m.Features.SetTraining(on)
 	m.Classifier.SetTraining(on)
 }
+
+// Children implements nn.Container.
+func (m *SimpleCNN) Children() []nn.Module {
+	return []nn.Module{m.Features, m.Classifier}
+}

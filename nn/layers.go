@@ -188,3 +188,15 @@ func (d *Dropout) State(string) []State { return nil }
 
 // SetTraining implements Module.
 func (d *Dropout) SetTraining(on bool) { d.training = on }
+
+// RandomSources returns the random generators of m's dropout layers in
+// order, so that a training run can save and restore their state.
+func RandomSources(m Module) []*rand.PCG {
+	var srcs []*rand.PCG
+	Walk(m, func(l Module) {
+		if d, ok := l.(*Dropout); ok {
+			srcs = append(srcs, d.Source)
+		}
+	})
+	return srcs
+}

@@ -66,3 +66,21 @@ func ZeroGrad(m Module) {
 		p.ZeroGrad()
 	}
 }
+
+// Container is a module made of other modules.
+type Container interface {
+	Module
+
+	// Children returns the modules directly inside this one, in order.
+	Children() []Module
+}
+
+// Walk calls fn on m and then on every module inside it, depth first.
+func Walk(m Module, fn func(Module)) {
+	fn(m)
+	if c, ok := m.(Container); ok {
+		for _, child := range c.Children() {
+			Walk(child, fn)
+		}
+	}
+}

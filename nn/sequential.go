@@ -51,3 +51,6 @@ func (s *Sequential) SetTraining(on bool) {
 		l.SetTraining(on)
 	}
 }
+
+// Children implements Container.
+func (s *Sequential) Children() []Module { return s.Layers }

@@ -14,6 +14,10 @@ type Evaluation struct {
 	Accuracy float64 `json:"accuracy"`
 	Images   int     `json:"images"`
 
+	// Top5 is the fraction of images whose class is among the five highest
+	// scores.
+	Top5 float64 `json:"top5_accuracy"`
+
 	// Predictions holds the predicted class of each image in loader order.
 	Predictions []int `json:"-"`
 
@@ -33,6 +37,7 @@ func Evaluate(ctx context.Context, m nn.Module, l *data.Loader) (Evaluation, err
 			logits := m.Forward(b.Images)
 			loss := tensor.CrossEntropy(logits, b.Labels, 0)
 			lossSum += float64(loss.Item()) * float64(len(b.Labels))
+			ev.Top5 += float64(countTopK(logits, b.Labels, 5))
 			for i, p := range Argmax(logits) {
 				ev.Predictions = append(ev.Predictions, p)
 				ev.Labels = append(ev.Labels, b.Labels[i])
@@ -51,6 +56,7 @@ func Evaluate(ctx context.Context, m nn.Module, l *data.Loader) (Evaluation, err
 	if ev.Images > 0 {
 		ev.Loss = lossSum / float64(ev.Images)
 		ev.Accuracy /= float64(ev.Images)
+		ev.Top5 /= float64(ev.Images)
 	}
 	return ev, nil
 }
@@ -71,4 +77,37 @@ func Argmax(logits *tensor.Tensor) []int {
 		out[i] = best
 	}
 	return out
+}
+
+// countTopK counts the rows of logits [N, C] whose label scores among the k
+// highest (ties broken in favour of the label).
+func countTopK(logits *tensor.Tensor, labels []int, k int) int {
+	n, c := logits.Shape[0], logits.Shape[1]
+	hits := 0
+	for i := 0; i < n; i++ {
+		row := logits.Data[i*c : (i+1)*c]
+		higher := 0
+		for _, v := range row {
+			if v > row[labels[i]] {
+				higher++
+			}
+		}
+		if higher < k {
+			hits++
+		}
+	}
+	return hits
+}
+
+// Confusion returns the confusion matrix of an evaluation: entry [t][p]
+// counts images of true class t predicted as p.
+func (ev Evaluation) Confusion(classes int) [][]int {
+	m := make([][]int, classes)
+	for i := range m {
+		m[i] = make([]int, classes)
+	}
+	for i, p := range ev.Predictions {
+		m[ev.Labels[i]][p]++
+	}
+	return m
 }
