@@ -3,6 +3,8 @@
 // Usage:
 //
 //	kestrel train [flags]    train a model on CIFAR-10 (downloading it if needed)
+//	kestrel predict --checkpoint FILE IMAGE...   classify PNG or JPEG images
+//	kestrel info             show versions, the CPU and the kernels in use
 //	kestrel help             show this help
 //
 // Run "kestrel train -h" for the flags of a command.
@@ -11,6 +13,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +25,9 @@ const usage = `kestrel trains and evaluates image classifiers on the CPU.
 
 Usage:
   kestrel train [flags]    train a model on CIFAR-10 (downloads the data if needed)
+  kestrel predict --checkpoint FILE IMAGE...
+                           classify PNG or JPEG images with a trained model
+  kestrel info             show versions, the CPU and the kernels in use
   kestrel help             show this help
 
 Run "kestrel COMMAND -h" for the flags of a command.
@@ -34,7 +40,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	if err == nil {
+	if err == nil || errors.Is(err, errHelp) {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "kestrel:", err)
@@ -55,9 +61,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "train":
 		return runTrain(ctx, args[1:], stdout, stderr)
+	case "predict":
+		return runPredict(ctx, args[1:], stdout, stderr)
+	case "info":
+		return runInfo(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	return usageError{fmt.Errorf("unknown command %q; run \"kestrel help\"", args[0])}
 }
+
+// parseFlags parses args into fs, which takes no positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Args())}
+	}
+	return nil
+}
+
+// errHelp ends a command after its help was shown.
+var errHelp = errors.New("help shown")

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kestrel-ml/kestrel/data"
@@ -15,15 +15,46 @@ import (
 	"github.com/kestrel-ml/kestrel/train"
 )
 
+// dataFlags are the flags of every command that reads CIFAR-10.
+type dataFlags struct {
+	dir        string
+	noDownload bool
+}
+
+func (d *dataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.dir, "data", "", "CIFAR-10 directory (cifar-10-batches-bin); default $"+
+		cifar.EnvData+" or the download cache")
+	fs.BoolVar(&d.noDownload, "no-download", false, "fail instead of downloading missing data")
+}
+
+// load finds or downloads CIFAR-10 and reads it.
+func (d *dataFlags) load(ctx context.Context, stderr io.Writer, silent bool) (
+	dir string, trainSet, testSet *cifar.Set, err error) {
+	dir, err = cifar.Ensure(ctx, d.dir, !d.noDownload, cifar.DownloadOptions{
+		Progress: downloadProgress(stderr, silent),
+	})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	trainSet, testSet, err = cifar.Load(dir)
+	return dir, trainSet, testSet, err
+}
+
+// recipeFlags lists the flags that set the training recipe; a resumed run
+// takes its recipe from its run directory instead.
+var recipeFlags = []string{"model", "epochs", "batch-size", "optimizer", "lr", "momentum",
+	"nesterov", "weight-decay", "lr-step", "lr-gamma", "label-smoothing", "val-size",
+	"augment", "seed", "workers", "threads", "out"}
+
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	began := time.Now()
 	cfg := train.DefaultConfig()
 	fs := flag.NewFlagSet("kestrel train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "", "CIFAR-10 directory (cifar-10-batches-bin); default $"+
-		cifar.EnvData+" or the download cache")
-	noDownload := fs.Bool("no-download", false, "fail instead of downloading missing data")
+	var df dataFlags
+	df.register(fs)
 	out := fs.String("out", "", "run directory (default runs/<timestamp>)")
+	resume := fs.String("resume", "", "continue the interrupted run in this run directory")
 	jsonOut := fs.Bool("json", false, "print one JSON object per epoch and one summary")
 	quiet := fs.Bool("quiet", false, "print only the final result")
 	fs.StringVar(&cfg.Model, "model", cfg.Model, "model to train")
@@ -44,14 +75,30 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "data-preparation goroutines")
 	fs.IntVar(&cfg.Threads, "threads", cfg.Threads, "compute threads (0: all cores)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("train takes no arguments, got %q", fs.Args())}
+
+	// a resumed run keeps its recipe and directory
+	firstEpoch := 1
+	if *resume != "" {
+		var clash []string
+		fs.Visit(func(f *flag.Flag) {
+			for _, r := range recipeFlags {
+				if f.Name == r {
+					clash = append(clash, "--"+f.Name)
+				}
+			}
+		})
+		if len(clash) > 0 {
+			return usageError{fmt.Errorf("--resume takes the recipe from %s; drop %s",
+				*resume, strings.Join(clash, " "))}
+		}
+		saved, done, err := train.ConfigOf(*resume)
+		if err != nil {
+			return err
+		}
+		cfg, *out, firstEpoch = saved, *resume, done+1
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
@@ -60,19 +107,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*out = filepath.Join("runs", time.Now().Format("20060102-150405"))
 	}
 
-	// data: the given directory, or the cache, downloading into it if needed
 	say := func(format string, a ...any) {
 		if !*quiet && !*jsonOut {
 			fmt.Fprintf(stdout, format+"\n", a...)
 		}
 	}
-	dir, err := cifar.Ensure(ctx, *dataDir, !*noDownload, cifar.DownloadOptions{
-		Progress: downloadProgress(stderr, *quiet || *jsonOut),
-	})
-	if err != nil {
-		return err
-	}
-	trainSet, testSet, err := cifar.Load(dir)
+	dir, trainSet, testSet, err := df.load(ctx, stderr, *quiet || *jsonOut)
 	if err != nil {
 		return err
 	}
@@ -88,15 +128,31 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		LoadSeconds: time.Since(began).Seconds(),
 	}
 
+	// progress: a bar on a terminal, one line per epoch otherwise
 	enc := json.NewEncoder(stdout)
+	var bar *epochBar
+	if !*quiet && !*jsonOut && isTerminal(stderr) {
+		bar = newEpochBar(stderr)
+	}
 	hooks := train.Hooks{
 		Start: func(s train.Start) {
 			say("data %s: %d train, %d validation, %d test images", dir, s.TrainImages,
 				s.ValImages, s.TestImages)
 			say("model %s: %d trainable parameters; kernel %s, %d threads; run directory %s",
 				cfg.Model, s.Params, s.Kernel, s.Threads, *out)
+			if firstEpoch > 1 {
+				say("resuming at epoch %d of %d", firstEpoch, cfg.Epochs)
+			}
+		},
+		Step: func(p train.Progress) {
+			if bar != nil {
+				bar.update(p)
+			}
 		},
 		Epoch: func(e train.EpochStats) {
+			if bar != nil {
+				bar.finish()
+			}
 			if *jsonOut {
 				enc.Encode(e)
 				return
@@ -111,10 +167,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				e.ImagesPerSec, mark)
 		},
 	}
-	sum, err := train.Fit(ctx, cfg, sets, *out, hooks)
+	var sum *train.Summary
+	if *resume != "" {
+		sum, err = train.Resume(ctx, sets, *out, hooks)
+	} else {
+		sum, err = train.Fit(ctx, cfg, sets, *out, hooks)
+	}
+	if bar != nil {
+		bar.finish()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted; completed epochs are in %s", *out)
+			return fmt.Errorf("interrupted; continue with: kestrel train --resume %s", *out)
 		}
 		return err
 	}
@@ -122,10 +186,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *jsonOut {
 		return enc.Encode(sum)
 	}
-	fmt.Fprintf(stdout, "test accuracy %.2f%% (loss %.4f) with the best checkpoint, epoch %d "+
-		"(val %.2f%%); %.0fs wall, %.0f img/s, peak memory %d MiB; results in %s\n",
-		100*sum.TestAccuracy, sum.TestLoss, sum.BestEpoch, 100*sum.BestValAccuracy,
-		sum.WallSeconds, sum.ImagesPerSec, sum.PeakRSSBytes>>20, *out)
+	fmt.Fprintf(stdout, "test accuracy %.2f%% (top-5 %.2f%%, loss %.4f) with the best "+
+		"checkpoint, epoch %d (val %.2f%%); %.0fs wall, %.0f img/s, peak memory %d MiB; "+
+		"results in %s\n", 100*sum.TestAccuracy, 100*sum.TestTop5Accuracy, sum.TestLoss,
+		sum.BestEpoch, 100*sum.BestValAccuracy, sum.WallSeconds, sum.ImagesPerSec,
+		sum.PeakRSSBytes>>20, *out)
 	return nil
 }
 
