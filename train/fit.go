@@ -33,6 +33,10 @@ const (
 type Datasets struct {
 	Train, Val, Test data.Dataset
 
+	// Classes names the classes, label 0 first; missing names are shown as
+	// "class i".
+	Classes []string
+
 	// LoadSeconds is the time it took to load them; it counts in the run's
 	// wall time.
 	LoadSeconds float64
@@ -101,6 +105,7 @@ type Summary struct {
 	Test    Evaluation   `json:"-"`
 	History []EpochStats `json:"-"`
 
+	Statistics
 	Config
 }
 
@@ -345,8 +350,16 @@ func (r *run) finish(ctx context.Context) (*Summary, error) {
 	sum.ImagesPerSec = float64(r.trainImages) / sum.TrainSeconds
 	sum.DataLoadSeconds = r.sets.LoadSeconds
 	sum.WallSeconds = r.wallSoFar()
-	sum.PeakRSSBytes = PeakRSS()
 	sum.History = r.history
+	classes := r.sets.classNames(test.Labels)
+	sum.Statistics = r.statistics(classes)
+	if err := r.writeFigures(classes); err != nil {
+		return nil, err
+	}
+	sum.PeakRSSBytes = PeakRSS()
+	if err := r.writeReport(); err != nil {
+		return nil, err
+	}
 	js, _ := json.MarshalIndent(sum, "", "  ")
 	if err := checkpoint.WriteAtomic(filepath.Join(r.dir, SummaryFile), append(js, '\n')); err != nil {
 		return nil, err

@@ -125,6 +125,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Train:       images(trainSet.Slice(0, split)),
 		Val:         images(trainSet.Slice(split, trainSet.N)),
 		Test:        images(testSet),
+		Classes:     cifar.ClassNames[:],
 		LoadSeconds: time.Since(began).Seconds(),
 	}
 
