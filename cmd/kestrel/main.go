@@ -2,10 +2,11 @@
 //
 // Usage:
 //
-//	kestrel train [flags]    train a model on CIFAR-10 (downloading it if needed)
-//	kestrel predict --checkpoint FILE IMAGE...   classify PNG or JPEG images
-//	kestrel info             show versions, the CPU and the kernels in use
-//	kestrel help             show this help
+//	kestrel train [flags]                       train on CIFAR-10 (downloading it if needed)
+//	kestrel eval --checkpoint FILE              test-set metrics and figures
+//	kestrel predict --checkpoint FILE IMAGE...  classify PNG or JPEG images
+//	kestrel info                                versions, the CPU and the kernels in use
+//	kestrel help                                this help
 //
 // Run "kestrel train -h" for the flags of a command.
 package main
@@ -25,6 +26,8 @@ const usage = `kestrel trains and evaluates image classifiers on the CPU.
 
 Usage:
   kestrel train [flags]    train a model on CIFAR-10 (downloads the data if needed)
+  kestrel eval --checkpoint FILE [--data DIR] [--json]
+                           test-set metrics and figures for a checkpoint
   kestrel predict --checkpoint FILE IMAGE...
                            classify PNG or JPEG images with a trained model
   kestrel info             show versions, the CPU and the kernels in use
@@ -61,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "train":
 		return runTrain(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return runEval(ctx, args[1:], stdout, stderr)
 	case "predict":
 		return runPredict(ctx, args[1:], stdout, stderr)
 	case "info":
