@@ -41,25 +41,22 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 		for ch := lo; ch < hi; ch++ {
 			var mu, variance float64
 			if training {
-				var s float64
+				// one pass of sums shifted by the channel's first value, which keeps
+				// the variance accurate when the mean is large
+				shift := x.Data[ch*hw]
+				var s, ss float64
 				for i := 0; i < n; i++ {
-					for _, v := range x.Data[(i*c+ch)*hw:][:hw] {
-						s += float64(v)
-					}
+					ps, pss := shiftedSums(x.Data[(i*c+ch)*hw:][:hw], shift)
+					s += float64(ps)
+					ss += float64(pss)
 				}
-				mu = s / float64(m)
-				var ss float64
-				for i := 0; i < n; i++ {
-					for _, v := range x.Data[(i*c+ch)*hw:][:hw] {
-						d := float64(v) - mu
-						ss += d * d
-					}
-				}
-				variance = ss / float64(m)
+				d := s / float64(m)
+				mu = float64(shift) + d
+				variance = max(ss/float64(m)-d*d, 0)
 				if st != nil {
 					unbiased := variance
 					if m > 1 {
-						unbiased = ss / float64(m-1)
+						unbiased = variance * float64(m) / float64(m-1)
 					}
 					st.RunningMean[ch] = float32((1-momentum)*float64(st.RunningMean[ch]) + momentum*mu)
 					st.RunningVar[ch] = float32((1-momentum)*float64(st.RunningVar[ch]) + momentum*unbiased)
@@ -74,11 +71,7 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 			scale := gamma.Data[ch] * invStd[ch]
 			shift := beta.Data[ch] - scale*mean[ch]
 			for i := 0; i < n; i++ {
-				src := x.Data[(i*c+ch)*hw:][:hw]
-				dst := out.Data[(i*c+ch)*hw:][:hw]
-				for j, v := range src {
-					dst[j] = scale*v + shift
-				}
+				affine(out.Data[(i*c+ch)*hw:][:hw], x.Data[(i*c+ch)*hw:][:hw], scale, shift)
 			}
 		}
 	})
@@ -105,12 +98,11 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 				// sums over the channel: Σdy and Σdy·x̂
 				var sdy, sdyx float64
 				for i := 0; i < n; i++ {
-					src := x.Data[(i*c+ch)*hw:][:hw]
-					for j, g := range dy[(i*c+ch)*hw:][:hw] {
-						sdy += float64(g)
-						sdyx += float64(g) * float64((src[j]-mu)*is)
-					}
+					a, b := dotSums(dy[(i*c+ch)*hw:][:hw], x.Data[(i*c+ch)*hw:][:hw], mu)
+					sdy += float64(a)
+					sdyx += float64(b)
 				}
+				sdyx *= float64(is)
 				if dgamma != nil {
 					dgamma[ch] += float32(sdyx)
 				}
@@ -138,15 +130,66 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 				mdyx := float32(sdyx / float64(m))
 				k := g * is
 				for i := 0; i < n; i++ {
-					src := x.Data[(i*c+ch)*hw:][:hw]
-					d := dx[(i*c+ch)*hw:][:hw]
-					for j, v := range dy[(i*c+ch)*hw:][:hw] {
-						xh := (src[j] - mu) * is
-						d[j] += k * (v - mdy - xh*mdyx)
-					}
+					bnInputGrad(dx[(i*c+ch)*hw:][:hw], dy[(i*c+ch)*hw:][:hw],
+						x.Data[(i*c+ch)*hw:][:hw], k, mdy, mu, is*mdyx)
 				}
 			}
 		})
 	}, x, gamma, beta)
 	return out
+}
+
+// shiftedSums returns Σ(x − k) and Σ(x − k)² over x, in float32 partial sums
+// spread over independent accumulators.
+func shiftedSums(x []float32, k float32) (s, ss float32) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		a, b, c, d := v[0]-k, v[1]-k, v[2]-k, v[3]-k
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
+	}
+	for ; i < len(x); i++ {
+		a := x[i] - k
+		s0 += a
+		q0 += a * a
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+// affine writes dst = scale·x + shift.
+func affine(dst, x []float32, scale, shift float32) {
+	x = x[:len(dst)]
+	for j, v := range x {
+		dst[j] = scale*v + shift
+	}
+}
+
+// dotSums returns Σdy and Σdy·(x − mu) over one plane.
+func dotSums(dy, x []float32, mu float32) (sdy, sdyx float32) {
+	x = x[:len(dy)]
+	var a0, a1, a2, a3, b0, b1, b2, b3 float32
+	i := 0
+	for ; i+4 <= len(dy); i += 4 {
+		g := dy[i : i+4 : i+4]
+		v := x[i : i+4 : i+4]
+		a0, a1, a2, a3 = a0+g[0], a1+g[1], a2+g[2], a3+g[3]
+		b0, b1 = b0+g[0]*(v[0]-mu), b1+g[1]*(v[1]-mu)
+		b2, b3 = b2+g[2]*(v[2]-mu), b3+g[3]*(v[3]-mu)
+	}
+	for ; i < len(dy); i++ {
+		a0 += dy[i]
+		b0 += dy[i] * (x[i] - mu)
+	}
+	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+}
+
+// bnInputGrad adds k·(dy − mdy − (x − mu)·c) into dx, the input gradient of
+// training-mode batch normalisation with c = invStd·mean(dy·x̂).
+func bnInputGrad(dx, dy, x []float32, k, mdy, mu, c float32) {
+	dy, x = dy[:len(dx)], x[:len(dx)]
+	for j, v := range dy {
+		dx[j] += k * (v - mdy - (x[j]-mu)*c)
+	}
 }

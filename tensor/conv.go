@@ -33,8 +33,6 @@ func Conv2d(x, w, b *Tensor, stride, padding int) *Tensor {
 		}
 		if w.requiresGrad {
 			dw = w.grad()
-		} else {
-			dw = make([]float32, len(w.Data))
 		}
 		if b != nil && b.requiresGrad {
 			db = b.grad()

@@ -19,6 +19,10 @@ func TestBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	garbage := filepath.Join(empty, "garbage.safetensors")
+	if err := os.WriteFile(garbage, []byte("not a checkpoint at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args  []string
 		usage bool
@@ -34,6 +38,17 @@ func TestBadInput(t *testing.T) {
 		{[]string{"train", "extra"}, true, "takes no arguments"},
 		{[]string{"train", "--data", filepath.Join(empty, "missing")}, false, "missing"},
 		{[]string{"train", "--data", truncated}, false, "data_batch_1.bin"},
+		{[]string{"train", "--resume", empty}, false, "not a run directory"},
+		{[]string{"train", "--resume", empty, "--lr", "0.1"}, true, "drop --lr"},
+		{[]string{"eval"}, true, "--checkpoint is required"},
+		{[]string{"eval", "--checkpoint", filepath.Join(empty, "nope.safetensors")}, false,
+			"no such file"},
+		{[]string{"eval", "--checkpoint", garbage}, false, "not a valid safetensors file"},
+		{[]string{"predict", "--checkpoint", garbage}, true, "at least one image"},
+		{[]string{"predict", "--checkpoint", garbage, "x.png"}, false,
+			"not a valid safetensors file"},
+		{[]string{"predict", "--top", "0", "--checkpoint", garbage, "x.png"}, true, "--top"},
+		{[]string{"info", "extra"}, true, "takes no arguments"},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer

@@ -73,10 +73,7 @@ func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 			gemm.Sgemm(false, false, s.OC, ohw, ckk, 1, w, ckk, *col, ohw, 0, yi, ohw)
 			if b != nil {
 				for o := 0; o < s.OC; o++ {
-					row := yi[o*ohw : (o+1)*ohw]
-					for j := range row {
-						row[j] += b[o]
-					}
+					addScalar(yi[o*ohw:(o+1)*ohw], b[o])
 				}
 			}
 		}
@@ -84,34 +81,43 @@ func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 }
 
 // ConvBackward implements Backend. Each worker accumulates weight and bias
-// gradients for its images privately; they are summed at the end in worker
-// order, so results do not depend on scheduling.
+// gradients for its images privately (the first straight into dw and db);
+// they are summed at the end in worker order.
 func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 	inSize, outSize := s.C*s.H*s.W, s.OC*s.OH*s.OW
 	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
-	workers := min(parallel.Threads(), s.N)
-	dws := make([][]float32, workers)
-	dbs := make([][]float32, workers)
+	workers := min(parallel.Threads(), s.N, maxWorkers)
 
+	// worker 0 accumulates straight into dw and db; the others into scratch
+	var dws, dbs [maxWorkers]*[]float32
 	parallel.ForWorkers(s.N, workers, func(wk, lo, hi int) {
 		col := c.buffer(ckk * ohw)
 		defer c.release(col)
-		dwk := make([]float32, len(dw))
-		dbk := make([]float32, s.OC)
+		dwk, dbk := dw, db
+		if wk > 0 && dw != nil {
+			dws[wk] = c.buffer(len(dw))
+			dwk = *dws[wk]
+			clear(dwk)
+		}
+		if wk > 0 && db != nil {
+			dbs[wk] = c.buffer(s.OC)
+			dbk = *dbs[wk]
+			clear(dbk)
+		}
 		for i := lo; i < hi; i++ {
 			dyi := dy[i*outSize : (i+1)*outSize]
 
 			// weight gradient: dW[OC, CKK] += dY[OC, OHW] · col[CKK, OHW]ᵀ
-			Im2col(s, x[i*inSize:(i+1)*inSize], *col)
-			gemm.Sgemm(false, true, s.OC, ckk, ohw, 1, dyi, ohw, *col, ohw, 1, dwk, ckk)
+			if dwk != nil {
+				Im2col(s, x[i*inSize:(i+1)*inSize], *col)
+				gemm.Sgemm(false, true, s.OC, ckk, ohw, 1, dyi, ohw, *col, ohw, 1, dwk, ckk)
+			}
 
 			// bias gradient: the sum of dY over positions
-			for o := 0; o < s.OC; o++ {
-				var sum float32
-				for _, v := range dyi[o*ohw : (o+1)*ohw] {
-					sum += v
+			if dbk != nil {
+				for o := 0; o < s.OC; o++ {
+					dbk[o] += sum(dyi[o*ohw : (o+1)*ohw])
 				}
-				dbk[o] += sum
 			}
 
 			// input gradient: dcol[CKK, OHW] = Wᵀ · dY, then scatter back
@@ -120,25 +126,107 @@ func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 				Col2im(s, *col, dx[i*inSize:(i+1)*inSize])
 			}
 		}
-		dws[wk], dbs[wk] = dwk, dbk
 	})
 
-	for wk := 0; wk < workers; wk++ {
-		for j, v := range dws[wk] {
-			dw[j] += v
+	// sum the other workers' parts in worker order, so results do not depend
+	// on scheduling
+	for wk := 1; wk < workers; wk++ {
+		if dw != nil {
+			for j, v := range *dws[wk] {
+				dw[j] += v
+			}
+			c.release(dws[wk])
 		}
 		if db != nil {
-			for j, v := range dbs[wk] {
+			for j, v := range *dbs[wk] {
 				db[j] += v
 			}
+			c.release(dbs[wk])
 		}
 	}
+}
+
+// maxWorkers bounds the workers one convolution uses.
+const maxWorkers = 64
+
+// addScalar adds v to every element of x.
+func addScalar(x []float32, v float32) {
+	for j := range x {
+		x[j] += v
+	}
+}
+
+// sum returns the sum of x, spread over independent accumulators.
+func sum(x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0, s1, s2, s3 = s0+v[0], s1+v[1], s2+v[2], s3+v[3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // Im2col unrolls one image x [C, H, W] into col [C*KH*KW, OH*OW]: row
 // (c, ky, kx) holds, for every output position, the input pixel under kernel
 // tap (ky, kx) of channel c, or zero where the tap falls in the padding.
 func Im2col(s ConvShape, x, col []float32) {
+	if !sameWidth(s) {
+		im2colGeneral(s, x, col)
+		return
+	}
+
+	// stride 1 and OW == W: each tap's row is the plane shifted by a constant,
+	// so copy it whole and zero the columns that wrapped around
+	ohw := s.OH * s.OW
+	for c := 0; c < s.C; c++ {
+		plane := x[c*s.H*s.W : (c+1)*s.H*s.W]
+		for ky := 0; ky < s.KH; ky++ {
+			for kx := 0; kx < s.KW; kx++ {
+				row := col[((c*s.KH+ky)*s.KW+kx)*ohw:][:ohw]
+				off := kx - s.Pad
+				shift := (ky-s.Pad)*s.W + off
+				lo := max(0, -shift)
+				hi := min(ohw, len(plane)-shift)
+				if hi <= lo {
+					clear(row)
+					continue
+				}
+				clear(row[:lo])
+				copy(row[lo:hi], plane[lo+shift:hi+shift])
+				clear(row[hi:])
+				zeroWrapped(row, s.W, off)
+			}
+		}
+	}
+}
+
+// sameWidth reports whether s has stride 1 and an output as wide as its input,
+// the case Im2col and Col2im handle by shifting whole planes.
+func sameWidth(s ConvShape) bool {
+	return s.Stride == 1 && s.OW == s.W && s.Pad <= s.W
+}
+
+// zeroWrapped zeroes, in every row of width w of plane, the columns whose
+// horizontal tap offset off falls outside the row: the first −off columns when
+// off < 0, the last off columns when off > 0.
+func zeroWrapped(plane []float32, w, off int) {
+	if off < 0 {
+		for r := 0; r+w <= len(plane); r += w {
+			clear(plane[r : r-off])
+		}
+	} else if off > 0 {
+		for r := 0; r+w <= len(plane); r += w {
+			clear(plane[r+w-off : r+w])
+		}
+	}
+}
+
+// im2colGeneral is Im2col for any stride and padding.
+func im2colGeneral(s ConvShape, x, col []float32) {
 	ohw := s.OH * s.OW
 	for c := 0; c < s.C; c++ {
 		plane := x[c*s.H*s.W : (c+1)*s.H*s.W]
@@ -188,6 +276,39 @@ func im2colRow(out, src []float32, off int) {
 // Col2im is the adjoint of Im2col: it adds every entry of col [C*KH*KW, OH*OW]
 // into the input pixel [C, H, W] of dx it was read from.
 func Col2im(s ConvShape, col, dx []float32) {
+	if !sameWidth(s) {
+		col2imGeneral(s, col, dx)
+		return
+	}
+	ohw := s.OH * s.OW
+	for c := 0; c < s.C; c++ {
+		plane := dx[c*s.H*s.W : (c+1)*s.H*s.W]
+		for ky := 0; ky < s.KH; ky++ {
+			for kx := 0; kx < s.KW; kx++ {
+				row := col[((c*s.KH+ky)*s.KW+kx)*ohw:][:ohw]
+				off := kx - s.Pad
+
+				// output columns [oxLo, oxHi) read input columns [oxLo+off, oxHi+off)
+				oxLo, oxHi := max(0, -off), min(s.OW, s.W-off)
+				for oy := max(0, s.Pad-ky); oy < min(s.OH, s.H+s.Pad-ky); oy++ {
+					iy := oy - s.Pad + ky
+					add(plane[iy*s.W+oxLo+off:iy*s.W+oxHi+off], row[oy*s.OW+oxLo:oy*s.OW+oxHi])
+				}
+			}
+		}
+	}
+}
+
+// add adds src into dst element by element.
+func add(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// col2imGeneral is Col2im for any stride and padding.
+func col2imGeneral(s ConvShape, col, dx []float32) {
 	ohw := s.OH * s.OW
 	for c := 0; c < s.C; c++ {
 		plane := dx[c*s.H*s.W : (c+1)*s.H*s.W]

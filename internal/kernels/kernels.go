@@ -41,8 +41,8 @@ type Backend interface {
 	// ConvForward computes y = conv(x, w) + b; b may be nil.
 	ConvForward(s ConvShape, x, w, b, y []float32)
 
-	// ConvBackward accumulates the gradients of a convolution given dy: dx
-	// (may be nil when the input needs none), dw and db (may be nil).
+	// ConvBackward accumulates the gradients of a convolution given dy into
+	// dx, dw and db; each may be nil when that gradient is not needed.
 	ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32)
 }
 
@@ -59,4 +59,51 @@ func Default() Backend { return *current.Load() }
 // Use makes b the backend in use and returns the previous one.
 func Use(b Backend) Backend {
 	return *current.Swap(&b)
+}
+
+// Counter is a Backend that passes every call on to another backend and
+// counts the floating-point operations of the products it computes: 2·m·n·k
+// for a matrix multiply, and for a convolution 2·N·OC·OH·OW·C·KH·KW for each
+// of the output, the weight gradient and the input gradient it computes.
+type Counter struct {
+	Inner Backend
+	flops atomic.Int64
+}
+
+// NewCounter returns a Counter in front of b.
+func NewCounter(b Backend) *Counter { return &Counter{Inner: b} }
+
+// Flops reports the operations counted so far.
+func (c *Counter) Flops() int64 { return c.flops.Load() }
+
+// Name implements Backend.
+func (c *Counter) Name() string { return c.Inner.Name() }
+
+// MatMul implements Backend.
+func (c *Counter) MatMul(transA, transB bool, m, n, k int, a, b []float32, beta float32,
+	out []float32) {
+	c.flops.Add(2 * int64(m) * int64(n) * int64(k))
+	c.Inner.MatMul(transA, transB, m, n, k, a, b, beta, out)
+}
+
+// ConvForward implements Backend.
+func (c *Counter) ConvForward(s ConvShape, x, w, b, y []float32) {
+	c.flops.Add(convFlops(s))
+	c.Inner.ConvForward(s, x, w, b, y)
+}
+
+// ConvBackward implements Backend.
+func (c *Counter) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
+	if dx != nil {
+		c.flops.Add(convFlops(s))
+	}
+	if dw != nil {
+		c.flops.Add(convFlops(s))
+	}
+	c.Inner.ConvBackward(s, x, w, dy, dx, dw, db)
+}
+
+// convFlops is 2·N·OC·OH·OW·C·KH·KW, the operations of one convolution product.
+func convFlops(s ConvShape) int64 {
+	return 2 * int64(s.N) * int64(s.OC) * int64(s.OH*s.OW) * int64(s.C*s.KH*s.KW)
 }
