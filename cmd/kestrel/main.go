@@ -31,6 +31,8 @@ Usage:
   kestrel predict --checkpoint FILE IMAGE...
                            classify PNG or JPEG images with a trained model
   kestrel info             show versions, the CPU and the kernels in use
+  kestrel bench [--mode train|infer] [--batch-size N] [--threads N] [--json]
+                           time training or inference on synthetic images
   kestrel help             show this help
 
 Run "kestrel COMMAND -h" for the flags of a command.
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPredict(ctx, args[1:], stdout, stderr)
 	case "info":
 		return runInfo(args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

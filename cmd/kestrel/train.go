@@ -179,7 +179,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted; continue with: kestrel train --resume %s", *out)
+			if _, done, serr := train.ConfigOf(*out); serr == nil && done > 0 {
+				return fmt.Errorf("interrupted after epoch %d; continue with: "+
+					"kestrel train --resume %s", done, *out)
+			}
+			return fmt.Errorf("interrupted before the first epoch ended; nothing to resume " +
+				"(start again)")
 		}
 		return err
 	}

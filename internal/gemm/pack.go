@@ -43,7 +43,9 @@ func copySteps(panel []float32, width int, src []float32, off, ld, valid, kc int
 	for p := 0; p < kc; p++ {
 		step := panel[p*width : p*width+width]
 		copy(step, src[off+p*ld:off+p*ld+valid])
-		clear(step[valid:])
+		if valid < width {
+			clear(step[valid:])
+		}
 	}
 }
 

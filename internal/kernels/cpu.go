@@ -214,11 +214,20 @@ func sameWidth(s ConvShape) bool {
 // horizontal tap offset off falls outside the row: the first −off columns when
 // off < 0, the last off columns when off > 0.
 func zeroWrapped(plane []float32, w, off int) {
-	if off < 0 {
+	switch {
+	case off == -1:
+		for r := 0; r < len(plane); r += w {
+			plane[r] = 0
+		}
+	case off == 1:
+		for r := w - 1; r < len(plane); r += w {
+			plane[r] = 0
+		}
+	case off < 0:
 		for r := 0; r+w <= len(plane); r += w {
 			clear(plane[r : r-off])
 		}
-	} else if off > 0 {
+	case off > 0:
 		for r := 0; r+w <= len(plane); r += w {
 			clear(plane[r+w-off : r+w])
 		}
