@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/kestrel-ml/kestrel/checkpoint"
@@ -384,14 +383,4 @@ func appendLine(path string, line []byte) error {
 		return fmt.Errorf("cannot write metrics: %w", err)
 	}
 	return nil
-}
-
-// PeakRSS returns the largest resident set size of this process so far, in
-// bytes, or 0 where the system does not report it.
-func PeakRSS() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Maxrss * 1024 // Linux reports KiB
 }
