@@ -142,10 +142,13 @@ func (l *Loader) make(indices []int, epoch, index int) *Batch {
 	images := tensor.Zeros(len(indices), c, h, w)
 	labels := make([]int, len(indices))
 	rng := rand.New(rand.NewPCG(l.Seed^0x5bd1e995, uint64(epoch)<<32|uint64(index)))
-	aug := make([]uint8, size)
+	aug, tmp := make([]uint8, size), make([]uint8, size)
 	for i, ex := range indices {
 		img, label := l.Data.Example(ex)
-		if l.Transform != nil {
+		if ts, ok := l.Transform.(Compose); ok {
+			ts.apply(aug, img, tmp, c, h, w, rng)
+			img = aug
+		} else if l.Transform != nil {
 			l.Transform.Apply(aug, img, c, h, w, rng)
 			img = aug
 		}

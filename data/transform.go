@@ -66,13 +66,19 @@ type Compose []Transform
 
 // Apply implements Transform.
 func (ts Compose) Apply(dst, src []uint8, c, h, w int, rng *rand.Rand) {
+	ts.apply(dst, src, make([]uint8, c*h*w), c, h, w, rng)
+}
+
+// apply is Apply with a scratch buffer of one image for the stages between
+// the first and the last.
+func (ts Compose) apply(dst, src, tmp []uint8, c, h, w int, rng *rand.Rand) {
 	if len(ts) == 0 {
 		copy(dst, src[:c*h*w])
 		return
 	}
-	tmp := make([]uint8, c*h*w)
 	in := src
 	for i, t := range ts {
+		// alternate buffers so that the last stage writes dst
 		out := dst
 		if (len(ts)-1-i)%2 == 1 {
 			out = tmp

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/kestrel-ml/kestrel/internal/kernels"
 	"github.com/kestrel-ml/kestrel/internal/parallel"
 )
 
@@ -46,7 +47,7 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 				shift := x.Data[ch*hw]
 				var s, ss float64
 				for i := 0; i < n; i++ {
-					ps, pss := shiftedSums(x.Data[(i*c+ch)*hw:][:hw], shift)
+					ps, pss := kernels.ShiftedSums(x.Data[(i*c+ch)*hw:][:hw], shift)
 					s += float64(ps)
 					ss += float64(pss)
 				}
@@ -71,7 +72,7 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 			scale := gamma.Data[ch] * invStd[ch]
 			shift := beta.Data[ch] - scale*mean[ch]
 			for i := 0; i < n; i++ {
-				affine(out.Data[(i*c+ch)*hw:][:hw], x.Data[(i*c+ch)*hw:][:hw], scale, shift)
+				kernels.Affine(out.Data[(i*c+ch)*hw:][:hw], x.Data[(i*c+ch)*hw:][:hw], scale, shift)
 			}
 		}
 	})
@@ -98,7 +99,7 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 				// sums over the channel: Σdy and Σdy·x̂
 				var sdy, sdyx float64
 				for i := 0; i < n; i++ {
-					a, b := dotSums(dy[(i*c+ch)*hw:][:hw], x.Data[(i*c+ch)*hw:][:hw], mu)
+					a, b := kernels.DotSums(dy[(i*c+ch)*hw:][:hw], x.Data[(i*c+ch)*hw:][:hw], mu)
 					sdy += float64(a)
 					sdyx += float64(b)
 				}
@@ -130,7 +131,7 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 				mdyx := float32(sdyx / float64(m))
 				k := g * is
 				for i := 0; i < n; i++ {
-					bnInputGrad(dx[(i*c+ch)*hw:][:hw], dy[(i*c+ch)*hw:][:hw],
+					kernels.BNInputGrad(dx[(i*c+ch)*hw:][:hw], dy[(i*c+ch)*hw:][:hw],
 						x.Data[(i*c+ch)*hw:][:hw], k, mdy, mu, is*mdyx)
 				}
 			}
@@ -139,57 +140,3 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 	return out
 }
 
-// shiftedSums returns Σ(x − k) and Σ(x − k)² over x, in float32 partial sums
-// spread over independent accumulators.
-func shiftedSums(x []float32, k float32) (s, ss float32) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		a, b, c, d := v[0]-k, v[1]-k, v[2]-k, v[3]-k
-		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
-		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
-	}
-	for ; i < len(x); i++ {
-		a := x[i] - k
-		s0 += a
-		q0 += a * a
-	}
-	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
-}
-
-// affine writes dst = scale·x + shift.
-func affine(dst, x []float32, scale, shift float32) {
-	x = x[:len(dst)]
-	for j, v := range x {
-		dst[j] = scale*v + shift
-	}
-}
-
-// dotSums returns Σdy and Σdy·(x − mu) over one plane.
-func dotSums(dy, x []float32, mu float32) (sdy, sdyx float32) {
-	x = x[:len(dy)]
-	var a0, a1, a2, a3, b0, b1, b2, b3 float32
-	i := 0
-	for ; i+4 <= len(dy); i += 4 {
-		g := dy[i : i+4 : i+4]
-		v := x[i : i+4 : i+4]
-		a0, a1, a2, a3 = a0+g[0], a1+g[1], a2+g[2], a3+g[3]
-		b0, b1 = b0+g[0]*(v[0]-mu), b1+g[1]*(v[1]-mu)
-		b2, b3 = b2+g[2]*(v[2]-mu), b3+g[3]*(v[3]-mu)
-	}
-	for ; i < len(dy); i++ {
-		a0 += dy[i]
-		b0 += dy[i] * (x[i] - mu)
-	}
-	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
-}
-
-// bnInputGrad adds k·(dy − mdy − (x − mu)·c) into dx, the input gradient of
-// training-mode batch normalisation with c = invStd·mean(dy·x̂).
-func bnInputGrad(dx, dy, x []float32, k, mdy, mu, c float32) {
-	dy, x = dy[:len(dx)], x[:len(dx)]
-	for j, v := range dy {
-		dx[j] += k * (v - mdy - (x[j]-mu)*c)
-	}
-}

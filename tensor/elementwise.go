@@ -1,8 +1,7 @@
 package tensor
 
 import (
-	"math"
-
+	"github.com/kestrel-ml/kestrel/internal/kernels"
 	"github.com/kestrel-ml/kestrel/internal/parallel"
 )
 
@@ -92,12 +91,12 @@ func Mean(a *Tensor) *Tensor {
 func ReLU(a *Tensor) *Tensor {
 	out := empty(a.Shape...)
 	parallel.For(len(a.Data), func(_, lo, hi int) {
-		relu(out.Data[lo:hi], a.Data[lo:hi])
+		kernels.Relu(out.Data[lo:hi], a.Data[lo:hi])
 	})
 	record(out, func() {
 		g := a.grad()
 		parallel.For(len(g), func(_, lo, hi int) {
-			reluBackward(g[lo:hi], out.Grad[lo:hi], out.Data[lo:hi])
+			kernels.ReluBackward(g[lo:hi], out.Grad[lo:hi], out.Data[lo:hi])
 		})
 	}, a)
 	return out
@@ -134,24 +133,3 @@ func Flatten(a *Tensor) *Tensor {
 	return Reshape(a, a.Shape[0], -1)
 }
 
-// relu writes max(x, 0) into dst without branches, which random signs would
-// mispredict.
-func relu(dst, x []float32) {
-	x = x[:len(dst)]
-	for i, v := range x {
-		bits := math.Float32bits(v)
-		mask := uint32(int32(^bits) >> 31) // all ones when the sign bit is clear
-		dst[i] = math.Float32frombits(bits & mask)
-	}
-}
-
-// reluBackward adds dy into g wherever the ReLU output y is positive, without
-// branches.
-func reluBackward(g, dy, y []float32) {
-	dy, y = dy[:len(g)], y[:len(g)]
-	for i, v := range dy {
-		// y is never negative: all ones exactly when y > 0
-		mask := uint32(-int32(min(math.Float32bits(y[i]), 1)))
-		g[i] += math.Float32frombits(math.Float32bits(v) & mask)
-	}
-}

@@ -289,6 +289,9 @@ func Col2im(s ConvShape, col, dx []float32) {
 		col2imGeneral(s, col, dx)
 		return
 	}
+
+	// stride 1 and OW == W: zero the columns of each row of col that wrapped
+	// around (col is the caller's scratch), then add it to the shifted plane
 	ohw := s.OH * s.OW
 	for c := 0; c < s.C; c++ {
 		plane := dx[c*s.H*s.W : (c+1)*s.H*s.W]
@@ -296,23 +299,16 @@ func Col2im(s ConvShape, col, dx []float32) {
 			for kx := 0; kx < s.KW; kx++ {
 				row := col[((c*s.KH+ky)*s.KW+kx)*ohw:][:ohw]
 				off := kx - s.Pad
-
-				// output columns [oxLo, oxHi) read input columns [oxLo+off, oxHi+off)
-				oxLo, oxHi := max(0, -off), min(s.OW, s.W-off)
-				for oy := max(0, s.Pad-ky); oy < min(s.OH, s.H+s.Pad-ky); oy++ {
-					iy := oy - s.Pad + ky
-					add(plane[iy*s.W+oxLo+off:iy*s.W+oxHi+off], row[oy*s.OW+oxLo:oy*s.OW+oxHi])
+				shift := (ky-s.Pad)*s.W + off
+				lo := max(0, -shift)
+				hi := min(ohw, len(plane)-shift)
+				if hi <= lo {
+					continue
 				}
+				zeroWrapped(row, s.W, off)
+				Add(plane[lo+shift:hi+shift], row[lo:hi])
 			}
 		}
-	}
-}
-
-// add adds src into dst element by element.
-func add(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
 	}
 }
 
