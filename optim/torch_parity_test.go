@@ -2,56 +2,18 @@ package optim_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/kestrel-ml/kestrel/checkpoint"
+	"github.com/kestrel-ml/kestrel/internal/torchtest"
 	"github.com/kestrel-ml/kestrel/optim"
 	"github.com/kestrel-ml/kestrel/tensor"
 )
-
-// python is the interpreter that has Debian's python3-torch.
-const python = "/usr/bin/python3"
-
-// skipStatus is the exit status of testdata/torch_optim.py when torch or numpy
-// cannot be imported.
-const skipStatus = 77
-
-// runTorch runs a Python script of testdata with args. It skips the test when
-// the interpreter or torch is missing, except in CI (CI=true), where the parity
-// check must not vanish silently.
-func runTorch(t *testing.T, script string, args ...string) {
-	t.Helper()
-	skip := func(why string) {
-		msg := "PyTorch parity skipped: " + why + "; apt-get install python3-torch"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true requires it)")
-		}
-		t.Skip(msg)
-	}
-	if _, err := os.Stat(python); err != nil {
-		skip(python + " is absent")
-	}
-	cmd := exec.Command(python, append([]string{script}, args...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == skipStatus {
-		skip(python + " cannot import torch (" + strings.TrimSpace(stderr.String()) + ")")
-	}
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", python, script, err, stderr.String())
-	}
-}
 
 // optConfig is one optimizer run, described to the script as JSON.
 type optConfig struct {
@@ -146,7 +108,7 @@ func TestTorchParityOptimizers(t *testing.T) {
 		t.Fatal(err)
 	}
 	outPath := filepath.Join(dir, "torch.safetensors")
-	runTorch(t, filepath.Join("testdata", "torch_optim.py"), inputsPath, outPath)
+	torchtest.Run(t, filepath.Join("testdata", "torch_optim.py"), inputsPath, outPath)
 	out, outMeta, err := checkpoint.ReadFile(outPath)
 	if err != nil {
 		t.Fatal(err)

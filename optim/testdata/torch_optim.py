@@ -18,48 +18,22 @@ Exit status 77 means torch or numpy cannot be imported.
 """
 
 import json
-import struct
+import os
 import sys
 
 try:
-    import numpy as np
+    import numpy  # noqa: F401 (safetensors_io needs it)
     import torch
 except ImportError as err:
     print(f"cannot import torch/numpy: {err}", file=sys.stderr)
     sys.exit(77)
 
-DTYPES = {"F32": "<f4", "I64": "<i8"}
-
-
-def read_safetensors(path):
-    """Returns {name: tensor} in file (byte offset) order, and the metadata."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    meta = header.pop("__metadata__", {})
-    body = raw[8 + n :]
-    out = {}
-    for name, e in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-        lo, hi = e["data_offsets"]
-        a = np.frombuffer(body[lo:hi], dtype=DTYPES[e["dtype"]]).reshape(e["shape"])
-        out[name] = torch.from_numpy(a.copy())
-    return out, meta
-
-
-def write_safetensors(path, tensors, meta):
-    """Writes {name: tensor} as F32 with string metadata."""
-    header, chunks, offset = {"__metadata__": meta}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().cpu().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    js = json.dumps(header).encode()
-    js += b" " * (-len(js) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(js)) + js + b"".join(chunks))
+# the shared safetensors module, found from this file's location so the script
+# runs from any working directory; imported after torch so that a missing
+# module is an error, not a skip
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)),
+                                "..", "..", "internal", "torchtest"))
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 
 
 def make_optimizer(cfg, params):
