@@ -175,7 +175,8 @@ func ReadFile(path string) ([]Tensor, map[string]string, error) {
 		}
 		lo, hi := e.DataOffsets[0], e.DataOffsets[1]
 		if lo < 0 || hi < lo || hi > int64(len(body)) || hi-lo != count*size {
-			return nil, nil, bad("tensor %q: byte range [%d, %d) does not fit shape %v in %d data bytes (truncated?)",
+			return nil, nil, bad("tensor %q: byte range [%d, %d) does not fit shape %v "+
+				"in %d data bytes (truncated?)",
 				name, lo, hi, e.Shape, len(body))
 		}
 		t := Tensor{Name: name, Shape: e.Shape}

@@ -139,4 +139,3 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 	}, x, gamma, beta)
 	return out
 }
-

@@ -132,4 +132,3 @@ func Reshape(a *Tensor, shape ...int) *Tensor {
 func Flatten(a *Tensor) *Tensor {
 	return Reshape(a, a.Shape[0], -1)
 }
-

@@ -141,7 +141,8 @@ type run struct {
 // missing). It stops early with ctx's error when ctx is cancelled; files
 // written so far stay valid, and Resume continues from the last completed
 // epoch.
-func Fit(ctx context.Context, cfg Config, sets Datasets, dir string, hooks Hooks) (*Summary, error) {
+func Fit(ctx context.Context, cfg Config, sets Datasets, dir string,
+	hooks Hooks) (*Summary, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -179,7 +180,8 @@ func Resume(ctx context.Context, sets Datasets, dir string, hooks Hooks) (*Summa
 	return r.loop(ctx, p.Epoch+1)
 }
 
-// ConfigOf returns the recipe of the run in dir and its last completed epoch, as saved in its state file.
+// ConfigOf returns the recipe of the run in dir and its last completed epoch,
+// as saved in its state file.
 func ConfigOf(dir string) (Config, int, error) {
 	p, _, err := readProgress(dir)
 	return p.Config, p.Epoch, err

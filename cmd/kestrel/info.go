@@ -21,7 +21,8 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(h)
 	}
-	fmt.Fprintf(stdout, "kestrel   %s\ngo        %s %s\ncpu       %s\ncores     %d (using %d threads)\n"+
+	fmt.Fprintf(stdout, "kestrel   %s\ngo        %s %s\ncpu       %s\n"+
+		"cores     %d (using %d threads)\n"+
 		"features  %s\nkernel    %s (available: %s; set KESTREL_KERNEL to force one)\n",
 		h.Kestrel, h.Go, h.OS, h.CPU, h.Cores, h.Threads, strings.Join(h.Features, " "),
 		h.Kernel, strings.Join(h.KernelPaths, ", "))

@@ -162,6 +162,8 @@ func topClasses(logits []float32, k int) []ClassScore {
 	for i := range logits {
 		scores[i] = ClassScore{Class: cifar.ClassNames[i], Index: i, Probability: probs[i] / sum}
 	}
-	sort.SliceStable(scores, func(a, b int) bool { return scores[a].Probability > scores[b].Probability })
+	sort.SliceStable(scores, func(a, b int) bool {
+		return scores[a].Probability > scores[b].Probability
+	})
 	return scores[:k]
 }

@@ -283,7 +283,8 @@ func im2colRow(out, src []float32, off int) {
 }
 
 // Col2im is the adjoint of Im2col: it adds every entry of col [C*KH*KW, OH*OW]
-// into the input pixel [C, H, W] of dx it was read from.
+// into the input pixel [C, H, W] of dx it was read from. col is scratch: the
+// entries that fall in the padding may be zeroed.
 func Col2im(s ConvShape, col, dx []float32) {
 	if !sameWidth(s) {
 		col2imGeneral(s, col, dx)
