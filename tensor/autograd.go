@@ -103,7 +103,9 @@ func (t *Tensor) Backward() {
 		}
 	}
 
-	// seed and propagate in reverse order
+	// seed and propagate in reverse order; an intermediate gradient is complete
+	// once its own backward function runs, and recycled right after, so that
+	// at most a few gradients of activations are alive at once
 	t.grad()[0] += 1
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
@@ -112,11 +114,7 @@ func (t *Tensor) Backward() {
 		}
 		n.grad()
 		n.node.backward()
-	}
-
-	// recycle the gradients of intermediate results
-	for _, n := range order {
-		if n.node != nil && n != t {
+		if n != t {
 			freeF32(n.Grad)
 			n.Grad = nil
 		}
