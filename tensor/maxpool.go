@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/kestrel-ml/kestrel/internal/kernels"
 	"github.com/kestrel-ml/kestrel/internal/parallel"
 )
 
@@ -25,7 +26,7 @@ func MaxPool2d(x *Tensor, size, stride int) *Tensor {
 			dst := out.Data[p*oh*ow:][:oh*ow]
 			idx := arg[p*oh*ow:][:oh*ow]
 			if size == 2 && stride == 2 {
-				maxPool2x2(dst, idx, src, w, oh, ow)
+				kernels.MaxPool2x2(dst, idx, src, w, oh, ow)
 				continue
 			}
 			for oy := 0; oy < oh; oy++ {
@@ -60,36 +61,4 @@ func MaxPool2d(x *Tensor, size, stride int) *Tensor {
 	}, x)
 	out.keep(nil, [][]int32{arg})
 	return out
-}
-
-// maxPool2x2 is MaxPool2d with size 2 and stride 2 on one plane of width w:
-// dst and idx are [oh, ow], and idx receives the plane index of each maximum
-// (the first one in row-major order on ties). It has no data-dependent
-// branches: random signs would mispredict them at every window.
-func maxPool2x2(dst []float32, idx []int32, src []float32, w, oh, ow int) {
-	for oy := 0; oy < oh; oy++ {
-		r0 := src[2*oy*w:][:2*ow]
-		r1 := src[(2*oy+1)*w:][:2*ow]
-		d := dst[oy*ow:][:ow]
-		id := idx[oy*ow:][:ow]
-		base := int32(2 * oy * w)
-		for ox := range d {
-			a, b := r0[2*ox], r0[2*ox+1]
-			c, e := r1[2*ox], r1[2*ox+1]
-			top, bottom := max(a, b), max(c, e)
-			sTop, sBottom, sRow := b2i(b > a), b2i(e > c), b2i(bottom > top)
-
-			// top row: base + sTop; bottom row: base + w + sBottom
-			d[ox] = max(top, bottom)
-			id[ox] = base + int32(2*ox) + sTop + sRow*(int32(w)+sBottom-sTop)
-		}
-	}
-}
-
-// b2i converts a comparison to 0 or 1 without a branch.
-func b2i(b bool) int32 {
-	if b {
-		return 1
-	}
-	return 0
 }

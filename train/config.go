@@ -41,6 +41,10 @@ type Config struct {
 	Seed    uint64 `json:"seed"`
 	Workers int    `json:"workers"`
 	Threads int    `json:"threads"`
+
+	// DataDir records where the data came from; a resumed run reads it again
+	// from there unless told otherwise.
+	DataDir string `json:"data_dir,omitempty"`
 }
 
 // DefaultConfig returns the case study's recipe: SimpleCNN, 20 epochs, batch

@@ -99,6 +99,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		cfg, *out, firstEpoch = saved, *resume, done+1
+		if df.dir == "" {
+			df.dir = cfg.DataDir
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
@@ -116,6 +119,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	cfg.DataDir = dir
 	if cfg.ValSize >= trainSet.N {
 		return usageError{fmt.Errorf("--val-size %d leaves no training images (the set has %d)",
 			cfg.ValSize, trainSet.N)}

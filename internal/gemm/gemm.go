@@ -199,23 +199,23 @@ func sgemm(kern *microKernel, ws *workspace, transA, transB bool, m, n, k int, a
 				mc := min(mcStep, m-ic)
 				ws.a = grow(ws.a, roundUp(mc, mr)*kc)
 				packA(kern, ws.a, transA, a, lda, ic, mc, pc, kc)
-				macroKernel(kern, ws, mc, nc, kc, alpha, betaBlock, c[ic*ldc+jc:], ldc)
+				macroKernel(kern, ws, ws.a, mc, nc, kc, alpha, betaBlock, c[ic*ldc+jc:], ldc)
 			}
 		}
 	}
 }
 
-// macroKernel sweeps the micro-kernel over one packed mc×kc block of A and kc×nc block of B,
+// macroKernel sweeps the micro-kernel over one packed mc×kc block of A (a) and kc×nc block of B,
 // updating the mc×nc block of C at c.
-func macroKernel(kern *microKernel, ws *workspace, mc, nc, kc int, alpha, beta float32,
-	c []float32, ldc int) {
+func macroKernel(kern *microKernel, ws *workspace, a []float32, mc, nc, kc int,
+	alpha, beta float32, c []float32, ldc int) {
 	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		bPanel := &ws.b[jr*kc]
 		for ir := 0; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
-			aPanel := &ws.a[ir*kc]
+			aPanel := &a[ir*kc]
 			if rows == mr && cols == nr {
 				kern.fn(kc, aPanel, bPanel, &c[ir*ldc+jr], ldc, alpha, beta)
 				continue

@@ -15,6 +15,7 @@ type CPU struct {
 	// fresh pages fault in again.
 	mu      sync.Mutex
 	scratch []*[]float32
+	packs   []*gemm.PackedA
 }
 
 // NewCPU returns the CPU backend.
@@ -50,6 +51,30 @@ func (c *CPU) buffer(n int) *[]float32 {
 	return &buf
 }
 
+// packed returns op(w) packed for the matrix multiply; give it back with
+// releasePacked.
+func (c *CPU) packed(transA bool, m, k int, w []float32, ldw int) *gemm.PackedA {
+	c.mu.Lock()
+	var p *gemm.PackedA
+	if n := len(c.packs); n > 0 {
+		p = c.packs[n-1]
+		c.packs = c.packs[:n-1]
+	} else {
+		p = new(gemm.PackedA)
+	}
+	c.mu.Unlock()
+	p.Pack(transA, m, k, w, ldw)
+	return p
+}
+
+func (c *CPU) releasePacked(p *gemm.PackedA) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.packs) < 8 {
+		c.packs = append(c.packs, p)
+	}
+}
+
 func (c *CPU) release(p *[]float32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -59,10 +84,12 @@ func (c *CPU) release(p *[]float32) {
 }
 
 // ConvForward implements Backend with im2col and one matrix multiply per image,
-// images split across workers.
+// images split across workers; the weights are packed for the multiply once.
 func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 	inSize, outSize := s.C*s.H*s.W, s.OC*s.OH*s.OW
 	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
+	pw := c.packed(false, s.OC, ckk, w, ckk) // W [OC, CKK], shared by every image
+	defer c.releasePacked(pw)
 
 	parallel.For(s.N, func(_, lo, hi int) {
 		col := c.buffer(ckk * ohw)
@@ -70,10 +97,10 @@ func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 		for i := lo; i < hi; i++ {
 			yi := y[i*outSize : (i+1)*outSize]
 			Im2col(s, x[i*inSize:(i+1)*inSize], *col)
-			gemm.Sgemm(false, false, s.OC, ohw, ckk, 1, w, ckk, *col, ohw, 0, yi, ohw)
+			gemm.SgemmPacked(pw, false, ohw, 1, *col, ohw, 0, yi, ohw)
 			if b != nil {
 				for o := 0; o < s.OC; o++ {
-					addScalar(yi[o*ohw:(o+1)*ohw], b[o])
+					AddScalar(yi[o*ohw:(o+1)*ohw], b[o])
 				}
 			}
 		}
@@ -87,6 +114,12 @@ func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 	inSize, outSize := s.C*s.H*s.W, s.OC*s.OH*s.OW
 	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
 	workers := min(parallel.Threads(), s.N, maxWorkers)
+
+	var pwt *gemm.PackedA // Wᵀ [CKK, OC], shared by every image
+	if dx != nil {
+		pwt = c.packed(true, ckk, s.OC, w, ckk)
+		defer c.releasePacked(pwt)
+	}
 
 	// worker 0 accumulates straight into dw and db; the others into scratch
 	var dws, dbs [maxWorkers]*[]float32
@@ -116,13 +149,13 @@ func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 			// bias gradient: the sum of dY over positions
 			if dbk != nil {
 				for o := 0; o < s.OC; o++ {
-					dbk[o] += sum(dyi[o*ohw : (o+1)*ohw])
+					dbk[o] += Sum(dyi[o*ohw : (o+1)*ohw])
 				}
 			}
 
 			// input gradient: dcol[CKK, OHW] = Wᵀ · dY, then scatter back
 			if dx != nil {
-				gemm.Sgemm(true, false, ckk, ohw, s.OC, 1, w, ckk, dyi, ohw, 0, *col, ohw)
+				gemm.SgemmPacked(pwt, false, ohw, 1, dyi, ohw, 0, *col, ohw)
 				Col2im(s, *col, dx[i*inSize:(i+1)*inSize])
 			}
 		}
@@ -148,27 +181,6 @@ func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 
 // maxWorkers bounds the workers one convolution uses.
 const maxWorkers = 64
-
-// addScalar adds v to every element of x.
-func addScalar(x []float32, v float32) {
-	for j := range x {
-		x[j] += v
-	}
-}
-
-// sum returns the sum of x, spread over independent accumulators.
-func sum(x []float32) float32 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		s0, s1, s2, s3 = s0+v[0], s1+v[1], s2+v[2], s3+v[3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
 
 // Im2col unrolls one image x [C, H, W] into col [C*KH*KW, OH*OW]: row
 // (c, ky, kx) holds, for every output position, the input pixel under kernel
