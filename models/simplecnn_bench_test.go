@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/kestrel-ml/kestrel/internal/kernels"
 	"github.com/kestrel-ml/kestrel/nn"
 	"github.com/kestrel-ml/kestrel/optim"
 	"github.com/kestrel-ml/kestrel/tensor"
@@ -20,6 +21,25 @@ func benchBatch(n int) (*tensor.Tensor, []int) {
 	return x, labels
 }
 
+// benchSteps times step after one counted step (which also warms the buffer
+// pool) and reports images/s and the GFLOP/s of the convolutions and matrix
+// products.
+func benchSteps(b *testing.B, batch int, step func()) {
+	counter := kernels.NewCounter(kernels.Default())
+	prev := kernels.Use(counter)
+	step()
+	kernels.Use(prev)
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*batch)/secs, "images/s")
+	b.ReportMetric(float64(counter.Flops())*float64(b.N)/secs/1e9, "GFLOP/s")
+}
+
 // BenchmarkSimpleCNNTrainStep times one training step (forward, loss,
 // backward, Adam update) at batch 128.
 func BenchmarkSimpleCNNTrainStep(b *testing.B) {
@@ -27,28 +47,26 @@ func BenchmarkSimpleCNNTrainStep(b *testing.B) {
 	m := NewSimpleCNN(rand.New(rand.NewPCG(1, 1)), 1)
 	opt := optim.NewAdam(nn.Parameters(m), 1e-3)
 	x, labels := benchBatch(batch)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	benchSteps(b, batch, func() {
 		opt.ZeroGrad()
 		loss := tensor.CrossEntropy(m.Forward(x), labels, 0)
 		loss.Backward()
 		opt.Step()
 		loss.Release()
-	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
+	})
 }
 
 // BenchmarkSimpleCNNInfer times evaluation-mode forward passes at batch 256.
-func BenchmarkSimpleCNNInfer(b *testing.B) {
-	const batch = 256
+func BenchmarkSimpleCNNInfer(b *testing.B) { benchInfer(b, 256) }
+
+// BenchmarkSimpleCNNLatency times evaluation-mode forward passes of one image.
+func BenchmarkSimpleCNNLatency(b *testing.B) { benchInfer(b, 1) }
+
+func benchInfer(b *testing.B, batch int) {
 	m := NewSimpleCNN(rand.New(rand.NewPCG(1, 1)), 1)
 	m.SetTraining(false)
 	x, _ := benchBatch(batch)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	benchSteps(b, batch, func() {
 		tensor.NoGrad(func() { m.Forward(x).Free() })
-	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
+	})
 }

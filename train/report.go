@@ -113,17 +113,19 @@ func (r *run) writeFigures(classes []string) error {
 		return err
 	}
 
-	// augmentation: the first training images beside two augmented versions
+	// augmentation: the first training images beside three augmented versions
 	var originals, augmented []report.Image
 	rng := rand.New(rand.NewPCG(r.cfg.Seed, 0xa7))
 	c, h, w := r.sets.Train.Dims()
 	aug := TrainTransform()
-	for i := 0; i < min(8, r.sets.Train.Len()); i++ {
+	for i := 0; i < min(6, r.sets.Train.Len()); i++ {
 		img, _ := asImage(r.sets.Train, i)
 		originals = append(originals, img)
-		out := make([]uint8, c*h*w)
-		aug.Apply(out, img.Pixels, c, h, w, rng)
-		augmented = append(augmented, report.Image{Pixels: out, H: h, W: w})
+		for k := 0; k < 3; k++ {
+			out := make([]uint8, c*h*w)
+			aug.Apply(out, img.Pixels, c, h, w, rng)
+			augmented = append(augmented, report.Image{Pixels: out, H: h, W: w})
+		}
 	}
 	if err := report.Augmentation(filepath.Join(dir, AugmentationFigure), originals,
 		augmented); err != nil {

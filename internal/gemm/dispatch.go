@@ -24,6 +24,10 @@ type microKernel struct {
 	// transpose, when set, writes dst[(8*b+i)*dstStride + j] = src[j*srcStride + 8*b+i]
 	// (strides in bytes) for i, j < 8 and b < blocks; packing uses it for strided gathers.
 	transpose func(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
+
+	// copyPanel, when set, copies kc rows of nr floats, srcStride bytes apart, to consecutive
+	// rows of dst; packing uses it for whole panels of contiguous steps.
+	copyPanel func(dst, src *float32, srcStride, kc int)
 }
 
 // kernels lists every micro-kernel this machine can run, best first; generic is always last.

@@ -436,3 +436,55 @@ block:
 done:
 	VZEROUPPER
 	RET
+
+// func copyPanel32(dst *float32, src *float32, srcStride int, kc int)
+// Requires: AVX
+TEXT ·copyPanel32(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	MOVQ kc+24(FP), CX
+
+row:
+	TESTQ   CX, CX
+	JLE     done
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    R8, SI
+	ADDQ    $0x00000080, DI
+	DECQ    CX
+	JMP     row
+
+done:
+	VZEROUPPER
+	RET
+
+// func copyPanel16(dst *float32, src *float32, srcStride int, kc int)
+// Requires: AVX
+TEXT ·copyPanel16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	MOVQ kc+24(FP), CX
+
+row:
+	TESTQ   CX, CX
+	JLE     done
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    $0x00000040, DI
+	DECQ    CX
+	JMP     row
+
+done:
+	VZEROUPPER
+	RET

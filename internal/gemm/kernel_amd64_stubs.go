@@ -18,3 +18,13 @@ func kernelAVX2x6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha 
 //
 //go:noescape
 func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
+
+// copyPanel32 copies kc rows of 32 floats, srcStride bytes apart, to consecutive rows of dst with AVX.
+//
+//go:noescape
+func copyPanel32(dst *float32, src *float32, srcStride int, kc int)
+
+// copyPanel16 copies kc rows of 16 floats, srcStride bytes apart, to consecutive rows of dst with AVX.
+//
+//go:noescape
+func copyPanel16(dst *float32, src *float32, srcStride int, kc int)

@@ -28,6 +28,11 @@ func packB(kern *microKernel, dst []float32, transB bool, b []float32, ldb, p0, 
 		panel := dst[jr*kc : jr*kc+nr*kc]
 		if !transB {
 			// op(B)[p][j] = b[p*ldb+j]: each step is a contiguous run of B.
+			if off := p0*ldb + j0 + jr; cols == nr && kern.copyPanel != nil && kc > 0 {
+				_ = b[off+(kc-1)*ldb+nr-1]
+				kern.copyPanel(&panel[0], &b[off], ldb*4, kc)
+				continue
+			}
 			copySteps(panel, nr, b, p0*ldb+j0+jr, ldb, cols, kc)
 			continue
 		}

@@ -33,7 +33,33 @@ func (c *CPU) MatMul(transA, transB bool, m, n, k int, a, b []float32, beta floa
 	if transB {
 		ldb = k
 	}
+	if transB && !transA && m <= smallRows {
+		c.matMulRows(m, n, k, a, b, beta, out)
+		return
+	}
 	gemm.SgemmParallel(parallel.Threads(), transA, transB, m, n, k, 1, a, lda, b, ldb, beta, out, n)
+}
+
+// smallRows is the most rows of A that MatMul multiplies by dot products
+// rather than packing B, which for one or a few rows (a batch of one image
+// through a Linear layer) costs more than the product.
+const smallRows = 4
+
+// matMulRows computes C = A·Bᵀ + beta·C for A [m, k] and B [n, k] by dot
+// products, columns of C split across the threads.
+func (c *CPU) matMulRows(m, n, k int, a, b []float32, beta float32, out []float32) {
+	parallel.For(n, func(_, lo, hi int) {
+		for i := 0; i < m; i++ {
+			ai, ci := a[i*k:(i+1)*k], out[i*n:(i+1)*n]
+			for j := lo; j < hi; j++ {
+				v := Dot(ai, b[j*k:(j+1)*k])
+				if beta != 0 {
+					v += beta * ci[j]
+				}
+				ci[j] = v
+			}
+		}
+	})
 }
 
 // buffer returns a scratch buffer of n values; give it back with release.
@@ -90,6 +116,10 @@ func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
 	pw := c.packed(false, s.OC, ckk, w, ckk) // W [OC, CKK], shared by every image
 	defer c.releasePacked(pw)
+	if threads := parallel.Threads(); s.N < threads {
+		c.convForwardSplit(s, pw, x, b, y, threads)
+		return
+	}
 
 	parallel.For(s.N, func(_, lo, hi int) {
 		col := c.buffer(ckk * ohw)
@@ -105,6 +135,30 @@ func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 			}
 		}
 	})
+}
+
+// convForwardSplit is ConvForward for fewer images than threads (such as one
+// image at a time): each image's product is split across the threads by
+// columns (output positions).
+func (c *CPU) convForwardSplit(s ConvShape, pw *gemm.PackedA, x, b, y []float32, threads int) {
+	inSize, outSize := s.C*s.H*s.W, s.OC*s.OH*s.OW
+	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
+	const unit = 32 // columns per share: a multiple of every micro-kernel's width
+	col := c.buffer(ckk * ohw)
+	defer c.release(col)
+	for i := 0; i < s.N; i++ {
+		yi := y[i*outSize : (i+1)*outSize]
+		Im2col(s, x[i*inSize:(i+1)*inSize], *col)
+		parallel.ForWorkers((ohw+unit-1)/unit, threads, func(_, lo, hi int) {
+			j0, j1 := lo*unit, min(hi*unit, ohw)
+			gemm.SgemmPacked(pw, false, j1-j0, 1, (*col)[j0:], ohw, 0, yi[j0:], ohw)
+			if b != nil {
+				for o := 0; o < s.OC; o++ {
+					AddScalar(yi[o*ohw+j0:o*ohw+j1], b[o])
+				}
+			}
+		})
+	}
 }
 
 // ConvBackward implements Backend. Each worker accumulates weight and bias

@@ -100,6 +100,7 @@ func TestConvMatchesReference(t *testing.T) {
 		NewConvShape(2, 2, 5, 5, 3, 1, 1, 1, 0),
 		NewConvShape(1, 3, 6, 6, 4, 5, 5, 1, 2),
 		NewConvShape(4, 32, 8, 8, 64, 3, 3, 1, 1),
+		NewConvShape(1, 3, 12, 12, 8, 3, 3, 1, 1),
 	}
 	cpu := NewCPU()
 	for _, path := range gemm.Paths() {
@@ -158,6 +159,39 @@ func TestIm2colCol2imAdjoint(t *testing.T) {
 	if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
 		t.Fatalf("<im2col x, c> = %v but <x, col2im c> = %v", lhs, rhs)
 	}
+}
+
+// TestMatMulAllForms checks every transpose combination, with beta, against
+// plain loops, including the few-row forms computed by dot products.
+func TestMatMulAllForms(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, sz := range [][3]int{{1, 40, 70}, {3, 5, 33}, {4, 9, 64}, {5, 7, 3}, {17, 33, 20}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				rng := rand.New(rand.NewPCG(uint64(m*n), uint64(k)))
+				a, b, c0 := random(rng, m*k), random(rng, k*n), random(rng, m*n)
+				got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+				NewCPU().MatMul(tr[0], tr[1], m, n, k, a, b, 0.5, got)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						var s float64
+						for p := 0; p < k; p++ {
+							av, bv := a[i*k+p], b[p*n+j]
+							if tr[0] {
+								av = a[p*m+i]
+							}
+							if tr[1] {
+								bv = b[j*k+p]
+							}
+							s += float64(av) * float64(bv)
+						}
+						want[i*n+j] = float32(s) + 0.5*c0[i*n+j]
+					}
+				}
+				assertClose(t, fmt.Sprintf("%dx%dx%d/%v", m, n, k, tr), got, want, 1e-5)
+			}
+		}
+	})
 }
 
 func TestMatMul(t *testing.T) {

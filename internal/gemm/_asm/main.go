@@ -26,6 +26,8 @@ func main() {
 	kernel("kernelAVX512x8x32", 8, 2, 16, zmm, "AVX-512F")
 	kernel("kernelAVX2x6x16", 6, 2, 8, ymm, "AVX2 and FMA")
 	transpose8(ymm)
+	copyPanel("copyPanel32", 4, ymm)
+	copyPanel("copyPanel16", 2, ymm)
 	Generate()
 }
 
@@ -202,6 +204,36 @@ func transpose8(y []VecPhysical) {
 	DECQ(n)
 	JMP(LabelRef("block"))
 
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// copyPanel emits a packing helper that copies kc rows of vecs×8 floats, srcStride bytes
+// apart, into consecutive rows of dst with AVX.
+func copyPanel(name string, vecs int, y []VecPhysical) {
+	TEXT(name, NOSPLIT, "func(dst, src *float32, srcStride, kc int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s copies kc rows of %d floats, srcStride bytes apart, to consecutive rows "+
+		"of dst with AVX.", name, vecs*8))
+	dst, src, ss, n := RDI, RSI, R8, RCX
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	Load(Param("srcStride"), ss)
+	Load(Param("kc"), n)
+	Label("row")
+	TESTQ(n, n)
+	JLE(LabelRef("done"))
+	for v := 0; v < vecs; v++ {
+		VMOVUPS(Mem{Base: src, Disp: 32 * v}, y[v])
+	}
+	for v := 0; v < vecs; v++ {
+		VMOVUPS(y[v], Mem{Base: dst, Disp: 32 * v})
+	}
+	ADDQ(ss, src)
+	ADDQ(U32(32*vecs), dst)
+	DECQ(n)
+	JMP(LabelRef("row"))
 	Label("done")
 	VZEROUPPER()
 	RET()
