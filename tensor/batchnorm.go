@@ -38,7 +38,7 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 	out := empty(x.Shape...)
 
 	// statistics per channel: the batch's when training, the running ones otherwise
-	parallel.For(c, func(_, lo, hi int) {
+	parallel.ForWorkers(c, parallel.Workers(2*len(x.Data)), func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var mu, variance float64
 			if training {
@@ -92,7 +92,7 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 		if beta.requiresGrad {
 			dbeta = beta.grad()
 		}
-		parallel.For(c, func(_, lo, hi int) {
+		parallel.ForWorkers(c, parallel.Workers(2*len(x.Data)), func(_, lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				mu, is := mean[ch], invStd[ch]
 

@@ -90,12 +90,12 @@ func Mean(a *Tensor) *Tensor {
 // ReLU returns max(a, 0) element-wise. Its gradient at 0 is 0, as in PyTorch.
 func ReLU(a *Tensor) *Tensor {
 	out := empty(a.Shape...)
-	parallel.For(len(a.Data), func(_, lo, hi int) {
+	parallel.ForWorkers(len(a.Data), parallel.Workers(len(a.Data)), func(_, lo, hi int) {
 		kernels.Relu(out.Data[lo:hi], a.Data[lo:hi])
 	})
 	record(out, func() {
 		g := a.grad()
-		parallel.For(len(g), func(_, lo, hi int) {
+		parallel.ForWorkers(len(g), parallel.Workers(len(g)), func(_, lo, hi int) {
 			kernels.ReluBackward(g[lo:hi], out.Grad[lo:hi], out.Data[lo:hi])
 		})
 	}, a)

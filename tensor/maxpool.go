@@ -20,7 +20,7 @@ func MaxPool2d(x *Tensor, size, stride int) *Tensor {
 	out := empty(n, c, oh, ow)
 	arg := allocI32(len(out.Data)) // index within the input plane
 
-	parallel.For(n*c, func(_, lo, hi int) {
+	parallel.ForWorkers(n*c, parallel.Workers(len(x.Data)), func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			src := x.Data[p*h*w:][:h*w]
 			dst := out.Data[p*oh*ow:][:oh*ow]
@@ -50,7 +50,7 @@ func MaxPool2d(x *Tensor, size, stride int) *Tensor {
 
 	record(out, func() {
 		g := x.grad()
-		parallel.For(n*c, func(_, lo, hi int) {
+		parallel.ForWorkers(n*c, parallel.Workers(len(x.Data)), func(_, lo, hi int) {
 			for p := lo; p < hi; p++ {
 				d := g[p*h*w:][:h*w]
 				for j, v := range out.Grad[p*oh*ow:][:oh*ow] {

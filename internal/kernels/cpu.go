@@ -48,7 +48,8 @@ const smallRows = 4
 // matMulRows computes C = A·Bᵀ + beta·C for A [m, k] and B [n, k] by dot
 // products, columns of C split across the threads.
 func (c *CPU) matMulRows(m, n, k int, a, b []float32, beta float32, out []float32) {
-	parallel.For(n, func(_, lo, hi int) {
+	// one image through a Linear layer is memory-bound work for one core
+	parallel.ForWorkers(n, parallel.Workers(m*n*k/32), func(_, lo, hi int) {
 		for i := 0; i < m; i++ {
 			ai, ci := a[i*k:(i+1)*k], out[i*n:(i+1)*n]
 			for j := lo; j < hi; j++ {
@@ -116,7 +117,9 @@ func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
 	pw := c.packed(false, s.OC, ckk, w, ckk) // W [OC, CKK], shared by every image
 	defer c.releasePacked(pw)
-	if threads := parallel.Threads(); s.N < threads {
+	// splitting one image pays only for large images: waking another thread and
+	// sharing the packed weights across cores costs tens of microseconds
+	if threads := parallel.Workers(s.N * s.OC * ohw * ckk / 256); s.N < threads {
 		c.convForwardSplit(s, pw, x, b, y, threads)
 		return
 	}

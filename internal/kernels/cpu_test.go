@@ -101,6 +101,7 @@ func TestConvMatchesReference(t *testing.T) {
 		NewConvShape(1, 3, 6, 6, 4, 5, 5, 1, 2),
 		NewConvShape(4, 32, 8, 8, 64, 3, 3, 1, 1),
 		NewConvShape(1, 3, 12, 12, 8, 3, 3, 1, 1),
+		NewConvShape(1, 32, 32, 32, 64, 3, 3, 1, 1), // one image split across threads
 	}
 	cpu := NewCPU()
 	for _, path := range gemm.Paths() {

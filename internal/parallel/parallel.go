@@ -23,6 +23,18 @@ func Threads() int {
 	return runtime.GOMAXPROCS(0)
 }
 
+// grain is the least work, in element operations, worth handing to one more
+// goroutine: waking a sleeping thread costs microseconds, as much as a few
+// tens of thousands of simple element operations.
+const grain = 1 << 15
+
+// Workers returns how many goroutines to share work element operations
+// between: Threads(), fewer when the work is too small to be worth splitting,
+// and at least 1.
+func Workers(work int) int {
+	return max(1, min(Threads(), work/grain))
+}
+
 // For calls fn(worker, lo, hi) on disjoint ranges that cover [0, n), one range per
 // worker, with at most Threads() workers running at once. Ranges are contiguous and
 // assigned in order, so worker w always receives the same range for the same n and

@@ -90,4 +90,3 @@ func cpuModel() string {
 	}
 	return name
 }
-

@@ -1,0 +1,6 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// haveVecAsm reports whether the AVX-512 vector loops are built in.
+const haveVecAsm = true
