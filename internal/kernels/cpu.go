@@ -10,12 +10,17 @@ import (
 // CPU is the backend that runs on this machine's cores, splitting work across
 // parallel.Threads() goroutines.
 type CPU struct {
+	// Algorithm chooses how convolutions are computed; the zero value is
+	// ConvAuto.
+	Algorithm ConvAlgorithm
+
 	// scratch holds im2col buffers for reuse. It is a plain free list, not a
 	// sync.Pool, which would drop them at every garbage collection and let
 	// fresh pages fault in again.
 	mu      sync.Mutex
 	scratch []*[]float32
 	packs   []*gemm.PackedA
+	plans   []*winogradPlan
 }
 
 // NewCPU returns the CPU backend.
@@ -110,9 +115,18 @@ func (c *CPU) release(p *[]float32) {
 	}
 }
 
-// ConvForward implements Backend with im2col and one matrix multiply per image,
-// images split across workers; the weights are packed for the multiply once.
+// ConvForward implements Backend. 3×3 convolutions with stride 1 and padding 1
+// use Winograd F(2×2, 3×3) (see useWinograd); the others use im2col and one
+// matrix multiply per image, images split across workers, with the weights
+// packed for the multiply once.
 func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
+	if c.useWinograd(s) {
+		p := c.plan(s, w, false)
+		c.winogradConv(p, s.N, s.C, s.OC, s.H, s.W, x, b, y, false)
+		c.releasePlan(p)
+		return
+	}
+
 	inSize, outSize := s.C*s.H*s.W, s.OC*s.OH*s.OW
 	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
 	pw := c.packed(false, s.OC, ckk, w, ckk) // W [OC, CKK], shared by every image
@@ -166,8 +180,19 @@ func (c *CPU) convForwardSplit(s ConvShape, pw *gemm.PackedA, x, b, y []float32,
 
 // ConvBackward implements Backend. Each worker accumulates weight and bias
 // gradients for its images privately (the first straight into dw and db);
-// they are summed at the end in worker order.
+// they are summed at the end in worker order. The input gradient of a
+// convolution that ConvForward computes with Winograd F(2×2, 3×3) is itself
+// such a convolution (of dy with the kernels rotated by 180° and their channels
+// swapped) and is computed the same way.
 func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
+	if dx != nil && c.useWinograd(s) {
+		c.ConvBackward(s, x, w, dy, nil, dw, db)
+		p := c.plan(s, w, true)
+		c.winogradConv(p, s.N, s.OC, s.C, s.OH, s.OW, dy, nil, dx, true)
+		c.releasePlan(p)
+		return
+	}
+
 	inSize, outSize := s.C*s.H*s.W, s.OC*s.OH*s.OW
 	ckk, ohw := s.C*s.KH*s.KW, s.OH*s.OW
 	workers := min(parallel.Threads(), s.N, maxWorkers)

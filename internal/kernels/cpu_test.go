@@ -102,17 +102,37 @@ func TestConvMatchesReference(t *testing.T) {
 		NewConvShape(4, 32, 8, 8, 64, 3, 3, 1, 1),
 		NewConvShape(1, 3, 12, 12, 8, 3, 3, 1, 1),
 		NewConvShape(1, 32, 32, 32, 64, 3, 3, 1, 1), // one image split across threads
+		// Winograd: odd sizes (partial tiles), one image, chunks of many images
+		NewConvShape(2, 16, 7, 9, 24, 3, 3, 1, 1),
+		NewConvShape(1, 32, 16, 16, 64, 3, 3, 1, 1),
+		NewConvShape(19, 16, 4, 4, 16, 3, 3, 1, 1),
+		NewConvShape(3, 20, 5, 6, 17, 3, 3, 1, 1),
+		NewConvShape(2, 16, 1, 1, 16, 3, 3, 1, 1),
 	}
-	cpu := NewCPU()
-	for _, path := range gemm.Paths() {
-		restore, err := gemm.Use(path)
-		if err != nil {
-			t.Fatal(err)
+	for _, algo := range []ConvAlgorithm{ConvAuto, ConvIm2col} {
+		for _, path := range gemm.Paths() {
+			testConvPath(t, &CPU{Algorithm: algo}, path, shapes)
 		}
-		for _, threads := range []int{1, 2} {
-			parallel.SetThreads(threads)
-			for i, s := range shapes {
-				name := fmt.Sprintf("%s/threads%d/shape%d", path, threads, i)
+	}
+	parallel.SetThreads(0)
+}
+
+// testConvPath runs TestConvMatchesReference's checks for one backend and
+// matrix-multiply path.
+func testConvPath(t *testing.T, cpu *CPU, path string, shapes []ConvShape) {
+	restore, err := gemm.Use(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	for _, threads := range []int{1, 2} {
+		parallel.SetThreads(threads)
+		for i, s := range shapes {
+			name := fmt.Sprintf("%s/threads%d/shape%d", path, threads, i)
+			if cpu.useWinograd(s) {
+				name += "/winograd"
+			}
+			{
 				rng := rand.New(rand.NewPCG(uint64(i), 9))
 				x := random(rng, s.N*s.C*s.H*s.W)
 				w := random(rng, s.OC*s.C*s.KH*s.KW)
@@ -135,9 +155,30 @@ func TestConvMatchesReference(t *testing.T) {
 				assertClose(t, name+"/db", db, wdb, 1e-4)
 			}
 		}
-		restore()
 	}
-	parallel.SetThreads(0)
+}
+
+// TestWinogradChoice checks which convolutions ConvAuto computes with Winograd.
+func TestWinogradChoice(t *testing.T) {
+	auto, im2col := &CPU{}, &CPU{Algorithm: ConvIm2col}
+	for _, c := range []struct {
+		s    ConvShape
+		want bool
+	}{
+		{NewConvShape(128, 32, 16, 16, 64, 3, 3, 1, 1), true},
+		{NewConvShape(1, 64, 8, 8, 128, 3, 3, 1, 1), true},
+		{NewConvShape(128, 3, 32, 32, 32, 3, 3, 1, 1), false}, // too few channels in
+		{NewConvShape(1, 32, 16, 16, 64, 3, 3, 2, 1), false},  // strided
+		{NewConvShape(1, 32, 16, 16, 64, 3, 3, 1, 0), false},  // no padding
+		{NewConvShape(1, 32, 16, 16, 64, 5, 5, 1, 2), false},  // 5×5
+	} {
+		if got := auto.useWinograd(c.s); got != c.want {
+			t.Errorf("useWinograd(%+v) = %v, want %v", c.s, got, c.want)
+		}
+		if im2col.useWinograd(c.s) {
+			t.Errorf("ConvIm2col chose Winograd for %+v", c.s)
+		}
+	}
 }
 
 func TestIm2colCol2imAdjoint(t *testing.T) {

@@ -5,7 +5,10 @@
 // and be selected with Use.
 package kernels
 
-import "sync/atomic"
+import (
+	"os"
+	"sync/atomic"
+)
 
 // ConvShape describes a 2-D convolution over a batch in NCHW layout.
 //
@@ -48,8 +51,15 @@ type Backend interface {
 
 var current atomic.Pointer[Backend]
 
+// init installs the CPU backend. The environment variable KESTREL_CONV=im2col
+// makes it compute every convolution by im2col and a matrix multiply, for
+// comparison with the default choice.
 func init() {
-	var b Backend = NewCPU()
+	cpu := NewCPU()
+	if os.Getenv("KESTREL_CONV") == "im2col" {
+		cpu.Algorithm = ConvIm2col
+	}
+	var b Backend = cpu
 	current.Store(&b)
 }
 

@@ -1,0 +1,198 @@
+package kernels
+
+import (
+	"github.com/kestrel-ml/kestrel/internal/gemm"
+	"github.com/kestrel-ml/kestrel/internal/parallel"
+	"github.com/kestrel-ml/kestrel/internal/winograd"
+)
+
+// Convolutions by Winograd F(2×2, 3×3) (package winograd holds the
+// transforms): for a chunk of images, the input tiles of every channel are
+// transformed, each of the 16 transformed positions ξ is one matrix multiply
+// M[ξ] (cout × tiles) = U[ξ] (cout × cin) · V[ξ] (cin × tiles) with the
+// transformed kernels U, and the products are transformed back into output.
+
+// winogradTile is the number of values in a transformed 4×4 tile.
+const winogradTile = winograd.Positions
+
+// winogradTiles is roughly how many tiles one worker transforms and multiplies
+// at a time: enough columns for the micro-kernel to run long, few enough that
+// the transformed input and products of a chunk stay in the core's L2 cache.
+const winogradTiles = 128
+
+// ConvAlgorithm chooses how the CPU backend computes convolutions.
+type ConvAlgorithm int
+
+const (
+	// ConvAuto uses Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1,
+	// padding 1 and at least winogradMinChannels channels in and out, and
+	// im2col with a matrix multiply for every other convolution.
+	ConvAuto ConvAlgorithm = iota
+
+	// ConvIm2col always uses im2col with a matrix multiply.
+	ConvIm2col
+)
+
+// winogradMinChannels is the fewest input and output channels for which the
+// Winograd transforms cost less than the multiplications they save.
+const winogradMinChannels = 16
+
+// useWinograd reports whether ConvAuto computes s with Winograd F(2×2, 3×3).
+func (c *CPU) useWinograd(s ConvShape) bool {
+	return c.Algorithm == ConvAuto && s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
+		s.C >= winogradMinChannels && s.OC >= winogradMinChannels
+}
+
+// winogradPlan holds one convolution's transformed kernels, packed for the
+// matrix multiply: packs[ξ] is U[ξ], m rows (output channels) by k columns
+// (input channels).
+type winogradPlan struct {
+	u     []float32 // [16, m, k]
+	packs [winogradTile]gemm.PackedA
+}
+
+// plan returns a winogradPlan for the weights w [OC, C, 3, 3] of s; with
+// adjoint it is the plan of the adjoint convolution, which maps OC channels to
+// C with every kernel rotated by 180°, the input gradient's convolution. Give
+// it back with releasePlan.
+func (c *CPU) plan(s ConvShape, w []float32, adjoint bool) *winogradPlan {
+	c.mu.Lock()
+	var p *winogradPlan
+	if n := len(c.plans); n > 0 {
+		p = c.plans[n-1]
+		c.plans = c.plans[:n-1]
+	} else {
+		p = new(winogradPlan)
+	}
+	c.mu.Unlock()
+
+	m, k := s.OC, s.C
+	if adjoint {
+		m, k = s.C, s.OC
+	}
+	p.u = growF32(p.u, winogradTile*m*k)
+	winograd.Kernels(p.u, w, s.OC, s.C, adjoint)
+	for xi := range p.packs {
+		p.packs[xi].Pack(false, m, k, p.u[xi*m*k:(xi+1)*m*k], k)
+	}
+	return p
+}
+
+func (c *CPU) releasePlan(p *winogradPlan) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.plans) < 4 {
+		c.plans = append(c.plans, p)
+	}
+}
+
+// growF32 returns b with length n, reallocated only when too small.
+func growF32(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// winogradConv computes y = conv(x) + b, or y += conv(x) when accumulate, for
+// the 3×3, stride-1, padding-1 convolution whose transformed kernels p holds:
+// x is [n, cin, h, w], y is [n, cout, h, w] and b is [cout] or nil.
+func (c *CPU) winogradConv(p *winogradPlan, n, cin, cout, h, w int, x, b, y []float32,
+	accumulate bool) {
+	g := winogradGeometry{cin: cin, cout: cout, h: h, w: w, th: (h + 1) / 2, tw: (w + 1) / 2}
+	per := g.th * g.tw
+	images := max(1, winogradTiles/per) // images per chunk
+
+	threads := parallel.Workers(n * cout * h * w * cin * 4 / 1024)
+	if n < threads {
+		// too few images to share out: one chunk at a time, the products of
+		// each chunk split across the threads
+		ws := c.winogradScratch(g, min(images, n)*per)
+		for i0 := 0; i0 < n; i0 += images {
+			i1 := min(n, i0+images)
+			g.chunk(p, ws, x, b, y, i0, i1, accumulate, threads)
+		}
+		ws.release(c)
+		return
+	}
+
+	parallel.ForWorkers(n, threads, func(_, lo, hi int) {
+		ws := c.winogradScratch(g, min(images, hi-lo)*per)
+		for i0 := lo; i0 < hi; i0 += images {
+			g.chunk(p, ws, x, b, y, i0, min(hi, i0+images), accumulate, 1)
+		}
+		ws.release(c)
+	})
+}
+
+// winogradGeometry is the size of one Winograd convolution: cin planes of h×w
+// in, cout planes out, th×tw tiles of 2×2 outputs per plane.
+type winogradGeometry struct {
+	cin, cout, h, w, th, tw int
+}
+
+// winogradWork is one worker's scratch: v [cin, 16, tiles] holds the
+// transformed input of a chunk, m [cout, 16, tiles] its products, and pad one
+// zero-bordered input plane of (2·th+2)×(2·tw+2). Keeping a channel's 16
+// positions together, rather than a position's channels, keeps the 16 rows a
+// tile is read from or written to a few hundred bytes apart instead of a power
+// of two many kilobytes apart, which the L1 cache cannot hold at once.
+type winogradWork struct {
+	v, m, pad *[]float32
+}
+
+func (c *CPU) winogradScratch(g winogradGeometry, tiles int) winogradWork {
+	pad := c.buffer(winograd.ScratchSize(g.h, g.w))
+	clear(*pad) // the border stays zero; every plane overwrites the inside
+	return winogradWork{
+		v:   c.buffer(winogradTile * g.cin * tiles),
+		m:   c.buffer(winogradTile * g.cout * tiles),
+		pad: pad,
+	}
+}
+
+func (ws winogradWork) release(c *CPU) {
+	c.release(ws.v)
+	c.release(ws.m)
+	c.release(ws.pad)
+}
+
+// chunk convolves images [i0, i1) of x into y: it transforms their input
+// tiles, multiplies each of the 16 transformed positions by its kernels (the
+// products split across threads), and transforms the products back.
+func (g winogradGeometry) chunk(p *winogradPlan, ws winogradWork, x, b, y []float32,
+	i0, i1 int, accumulate bool, threads int) {
+	per := g.th * g.tw
+	tiles := (i1 - i0) * per
+	inSize, outSize := g.cin*g.h*g.w, g.cout*g.h*g.w
+	v, m := (*ws.v)[:winogradTile*g.cin*tiles], (*ws.m)[:winogradTile*g.cout*tiles]
+
+	for i := i0; i < i1; i++ {
+		xi := x[i*inSize : (i+1)*inSize]
+		for ch := 0; ch < g.cin; ch++ {
+			winograd.Input(v[(ch*winogradTile*tiles)+(i-i0)*per:], tiles,
+				xi[ch*g.h*g.w:(ch+1)*g.h*g.w], g.h, g.w, *ws.pad)
+		}
+	}
+
+	// M[ξ] (cout×tiles, row stride 16·tiles) = U[ξ] · V[ξ] (cin×tiles, likewise)
+	ld := winogradTile * tiles
+	parallel.ForWorkers(winogradTile, threads, func(_, lo, hi int) {
+		for xi := lo; xi < hi; xi++ {
+			gemm.SgemmPacked(&p.packs[xi], false, tiles, 1, v[xi*tiles:], ld, 0,
+				m[xi*tiles:], ld)
+		}
+	})
+
+	for i := i0; i < i1; i++ {
+		yi := y[i*outSize : (i+1)*outSize]
+		for o := 0; o < g.cout; o++ {
+			var bias float32
+			if b != nil {
+				bias = b[o]
+			}
+			winograd.Output(yi[o*g.h*g.w:(o+1)*g.h*g.w], g.h, g.w,
+				m[o*winogradTile*tiles+(i-i0)*per:], tiles, bias, accumulate)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+// Command _asm generates the amd64 loops of package winograd with avo: the
+// input and output transforms of Winograd F(2×2, 3×3), four tiles at a time
+// in 128-bit AVX registers.
+//
+// Run it through go generate in the parent directory:
+//
+//	go run . -out ../transform_amd64.s -stubs ../transform_amd64_stubs.go -pkg winograd
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("amd64,!purego")
+	inputRow()
+	outputRow("outputRowAVX", false)
+	outputRow("outputRowAddAVX", true)
+	Generate()
+}
+
+// param loads the pointer or integer parameter name into a new register.
+func param(name string) GPVirtual {
+	r := GP64()
+	Load(Param(name), r)
+	return r
+}
+
+// inputRow emits the input transform of one row of tiles: for every group of
+// four tiles it loads the four even and four odd padded input rows they cover,
+// at the group's column and one column on, and stores the 16 values of Bᵀ d B
+// for each tile.
+func inputRow() {
+	TEXT("inputRowAVX", NOSPLIT,
+		"func(dst *float32, ld int, even, odd *float32, pld int, groups int)")
+	Pragma("noescape")
+	Doc("inputRowAVX writes Bᵀ d B of tiles [0, 4·groups) of one row of tiles:",
+		"position ξ of tile t goes to dst[ξ·ld + t]. even and odd are the even and",
+		"odd columns of the four zero-padded input rows, rows pld apart.")
+	dst, ld := param("dst"), param("ld")
+	even, odd := param("even"), param("odd")
+	pld, groups := param("pld"), param("groups")
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), pld)
+
+	// rows[set][r] addresses input row r of one column set
+	var rows [2][4]GPVirtual
+	for set, base := range []GPVirtual{even, odd} {
+		for r := 0; r < 4; r++ {
+			rows[set][r] = GP64()
+			if r == 0 {
+				MOVQ(base, rows[set][r])
+			} else {
+				MOVQ(rows[set][r-1], rows[set][r])
+				ADDQ(pld, rows[set][r])
+			}
+		}
+	}
+
+	q := GP64()
+	Label("group")
+	CMPQ(groups, Imm(0))
+	JE(LabelRef("done"))
+
+	// the column sets: even at the tile's column (a), odd at it (b), even one
+	// on (c), odd one on (d)
+	sets := [4]struct{ set, off int }{{0, 0}, {1, 0}, {0, 4}, {1, 4}}
+
+	// bt returns row i of Bᵀ d for one column set
+	bt := func(set, off, i int) VecVirtual {
+		at := func(r int) Mem { return Mem{Base: rows[set][r], Disp: off} }
+		first, second, op := [4]int{0, 1, 2, 1}, [4]int{2, 2, 1, 3}, VSUBPS
+		if i == 1 {
+			op = VADDPS
+		}
+		x, out := XMM(), XMM()
+		VMOVUPS(at(first[i]), x)
+		op(at(second[i]), x, out) // d0 − d2, d1 + d2, d2 − d1, d1 − d3
+		return out
+	}
+	MOVQ(dst, q)
+	for i := 0; i < 4; i++ {
+		var col [4]VecVirtual
+		for j, st := range sets {
+			col[j] = bt(st.set, st.off, i)
+		}
+		a, b, c, d := col[0], col[1], col[2], col[3]
+		outs := [4]VecVirtual{XMM(), XMM(), XMM(), XMM()}
+		VSUBPS(c, a, outs[0]) // a − c
+		VADDPS(c, b, outs[1]) // b + c
+		VSUBPS(b, c, outs[2]) // c − b
+		VSUBPS(d, b, outs[3]) // b − d
+		for _, o := range outs {
+			VMOVUPS(o, Mem{Base: q})
+			ADDQ(ld, q)
+		}
+	}
+
+	for set := range rows {
+		for r := range rows[set] {
+			ADDQ(Imm(16), rows[set][r])
+		}
+	}
+	ADDQ(Imm(16), dst)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+
+	Label("done")
+	RET()
+}
+
+// outputRow emits the output transform of one row of tiles: for every group
+// of four tiles it loads their 16 products, forms the 2×2 outputs Aᵀ M A plus
+// the bias, and stores (or, with add, adds) them to two output rows.
+func outputRow(name string, add bool) {
+	TEXT(name, NOSPLIT,
+		"func(plane *float32, w int, m *float32, ld int, groups int, bias float32)")
+	Pragma("noescape")
+	verb := "writes"
+	if add {
+		verb = "adds"
+	}
+	Doc(fmt.Sprintf("%s %s Aᵀ M A plus bias for tiles [0, 4·groups) of one row of", name, verb),
+		"tiles to the two output rows at plane, w apart: position ξ of tile t is",
+		"m[ξ·ld + t].")
+	plane, w := param("plane"), param("w")
+	m, ld := param("m"), param("ld")
+	groups := param("groups")
+	SHLQ(U8(2), w)
+	SHLQ(U8(2), ld)
+	ld4, ld12 := GP64(), GP64()
+	MOVQ(ld, ld4)
+	SHLQ(U8(2), ld4)
+	MOVQ(ld4, ld12)
+	ADDQ(ld4, ld12)
+	ADDQ(ld4, ld12)
+	bias := XMM()
+	b, err := Param("bias").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	VBROADCASTSS(b.Addr, bias)
+
+	q := GP64()
+	Label("group")
+	CMPQ(groups, Imm(0))
+	JE(LabelRef("done"))
+
+	// Aᵀ M: s0[k] = m0k + m1k + m2k, s1[k] = m1k − m2k − m3k, where mjk, position
+	// 4j+k, lies at q + j·4·ld for q = m + k·ld
+	var s0, s1 [4]VecVirtual
+	MOVQ(m, q)
+	for k := 0; k < 4; k++ {
+		at := []Mem{{Base: q}, {Base: q, Index: ld4, Scale: 1}, {Base: q, Index: ld4, Scale: 2},
+			{Base: q, Index: ld12, Scale: 1}}
+		s0[k], s1[k] = XMM(), XMM()
+		x, y := XMM(), XMM()
+		VMOVUPS(at[0], x)
+		VADDPS(at[1], x, s0[k])
+		VADDPS(at[2], s0[k], s0[k])
+		VMOVUPS(at[1], y)
+		VSUBPS(at[2], y, s1[k])
+		VSUBPS(at[3], s1[k], s1[k])
+		if k < 3 {
+			ADDQ(ld, q)
+		}
+	}
+
+	// (Aᵀ M) A plus the bias, then the two tiles' columns interleaved
+	row := func(s [4]VecVirtual, at Mem) {
+		left, right := XMM(), XMM()
+		VADDPS(s[1], s[0], left)
+		VADDPS(s[2], left, left)
+		VADDPS(bias, left, left)
+		VSUBPS(s[2], s[1], right)
+		VSUBPS(s[3], right, right)
+		VADDPS(bias, right, right)
+		lo, hi := XMM(), XMM()
+		VUNPCKLPS(right, left, lo)
+		VUNPCKHPS(right, left, hi)
+		if add {
+			VADDPS(at, lo, lo)
+			VADDPS(at.Offset(16), hi, hi)
+		}
+		VMOVUPS(lo, at)
+		VMOVUPS(hi, at.Offset(16))
+	}
+	row(s0, Mem{Base: plane})
+	row(s1, Mem{Base: plane, Index: w, Scale: 1})
+
+	ADDQ(Imm(32), plane)
+	ADDQ(Imm(16), m)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+
+	Label("done")
+	RET()
+}

@@ -1,0 +1,20 @@
+//go:build !amd64 || purego
+
+package winograd
+
+// haveAsm reports whether the AVX transform loops are built in: not here.
+const haveAsm = false
+
+// The loops exist only on amd64; vector() keeps these from being called.
+
+func inputRowAVX(dst *float32, ld int, even, odd *float32, pld, groups int) {
+	panic("winograd: no vector loops")
+}
+
+func outputRowAVX(plane *float32, w int, m *float32, ld, groups int, bias float32) {
+	panic("winograd: no vector loops")
+}
+
+func outputRowAddAVX(plane *float32, w int, m *float32, ld, groups int, bias float32) {
+	panic("winograd: no vector loops")
+}

@@ -1,0 +1,166 @@
+package winograd
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/kestrel-ml/kestrel/internal/gemm"
+)
+
+// forEachPath runs f once for every matrix-multiply path this machine
+// supports, which selects the assembly or the Go transform loops.
+func forEachPath(t *testing.T, f func(t *testing.T)) {
+	for _, path := range gemm.Paths() {
+		restore, err := gemm.Use(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(path, f)
+		restore()
+	}
+}
+
+func random(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// sizes covers planes whose tile rows are whole groups of four tiles, partial
+// groups, odd sizes with partial tiles, and a single pixel.
+var sizes = [][2]int{{16, 16}, {8, 8}, {32, 32}, {7, 9}, {9, 7}, {6, 10}, {1, 1}, {2, 17}}
+
+// TestInputMatchesTiles checks Input, on every path, against transforming
+// each zero-padded tile on its own, bit for bit, and that reusing the scratch
+// for a second plane gives that plane's tiles.
+func TestInputMatchesTiles(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, hw := range sizes {
+			h, w := hw[0], hw[1]
+			th, tw := Tiles(h, w)
+			ld := th*tw + 3
+			rng := rand.New(rand.NewPCG(uint64(h), uint64(w)))
+			scratch := make([]float32, ScratchSize(h, w))
+			for round := 0; round < 2; round++ {
+				plane := random(rng, h*w)
+				v := make([]float32, Positions*ld)
+				Input(v, ld, plane, h, w, scratch)
+				for ty := 0; ty < th; ty++ {
+					for tx := 0; tx < tw; tx++ {
+						var d [16]float32
+						for r := 0; r < 4; r++ {
+							for c := 0; c < 4; c++ {
+								y, x := 2*ty-1+r, 2*tx-1+c
+								if y >= 0 && y < h && x >= 0 && x < w {
+									d[4*r+c] = plane[y*w+x]
+								}
+							}
+						}
+						want := transformInput(d)
+						for xi := range want {
+							if got := v[xi*ld+ty*tw+tx]; got != want[xi] {
+								t.Fatalf("%dx%d tile (%d,%d) position %d: %v, want %v",
+									h, w, ty, tx, xi, got, want[xi])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestOutputMatchesTiles checks Output, writing and accumulating, on every
+// path, against transforming each tile on its own, bit for bit.
+func TestOutputMatchesTiles(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, hw := range sizes {
+			for _, accumulate := range []bool{false, true} {
+				h, w := hw[0], hw[1]
+				th, tw := Tiles(h, w)
+				ld := th*tw + 5
+				rng := rand.New(rand.NewPCG(uint64(h), uint64(w)))
+				m := random(rng, Positions*ld)
+				plane := random(rng, h*w)
+				want := append([]float32(nil), plane...)
+				const bias = 0.375
+				Output(plane, h, w, m, ld, bias, accumulate)
+				for ty := 0; ty < th; ty++ {
+					for tx := 0; tx < tw; tx++ {
+						var tile [16]float32
+						for xi := range tile {
+							tile[xi] = m[xi*ld+ty*tw+tx]
+						}
+						y := transformOutput(tile)
+						for r := 0; r < 2; r++ {
+							for c := 0; c < 2; c++ {
+								oy, ox := 2*ty+r, 2*tx+c
+								if oy >= h || ox >= w {
+									continue
+								}
+								if accumulate {
+									want[oy*w+ox] += y[2*r+c] + bias
+								} else {
+									want[oy*w+ox] = y[2*r+c] + bias
+								}
+							}
+						}
+					}
+				}
+				name := fmt.Sprintf("%dx%d accumulate=%v", h, w, accumulate)
+				for i := range want {
+					if plane[i] != want[i] {
+						t.Fatalf("%s: output %d is %v, want %v", name, i, plane[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestTransformsConvolve checks the algebra: for one input and one output
+// channel, Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A equals the direct 3×3 correlation, and the
+// adjoint kernels are the rotated ones.
+func TestTransformsConvolve(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 20; trial++ {
+		d, g := random(rng, 16), random(rng, 9)
+		for _, adjoint := range []bool{false, true} {
+			u := make([]float32, Positions)
+			Kernels(u, g, 1, 1, adjoint)
+			k := g
+			if adjoint {
+				k = make([]float32, 9)
+				for i := range k {
+					k[i] = g[8-i]
+				}
+			}
+			var dt [16]float32
+			copy(dt[:], d)
+			v := transformInput(dt)
+			var p [16]float32
+			for i := range p {
+				p[i] = u[i] * v[i]
+			}
+			y := transformOutput(p)
+			for r := 0; r < 2; r++ {
+				for c := 0; c < 2; c++ {
+					var want float64
+					for ky := 0; ky < 3; ky++ {
+						for kx := 0; kx < 3; kx++ {
+							want += float64(d[(r+ky)*4+c+kx]) * float64(k[ky*3+kx])
+						}
+					}
+					if got := float64(y[2*r+c]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+						t.Fatalf("adjoint=%v output (%d,%d) = %v, want %v", adjoint, r, c,
+							got, want)
+					}
+				}
+			}
+		}
+	}
+}
