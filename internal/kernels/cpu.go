@@ -110,7 +110,7 @@ func (c *CPU) releasePacked(p *gemm.PackedA) {
 func (c *CPU) release(p *[]float32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.scratch) < 8 {
+	if len(c.scratch) < 32 {
 		c.scratch = append(c.scratch, p)
 	}
 }
@@ -180,16 +180,21 @@ func (c *CPU) convForwardSplit(s ConvShape, pw *gemm.PackedA, x, b, y []float32,
 
 // ConvBackward implements Backend. Each worker accumulates weight and bias
 // gradients for its images privately (the first straight into dw and db);
-// they are summed at the end in worker order. The input gradient of a
-// convolution that ConvForward computes with Winograd F(2×2, 3×3) is itself
-// such a convolution (of dy with the kernels rotated by 180° and their channels
-// swapped) and is computed the same way.
+// they are summed at the end in worker order. For a convolution that
+// ConvForward computes with Winograd F(2×2, 3×3), the weight gradient is
+// computed in the transformed domain too, and the input gradient is itself
+// such a convolution (of dy with the kernels rotated by 180° and their
+// channels swapped).
 func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
-	if dx != nil && c.useWinograd(s) {
-		c.ConvBackward(s, x, w, dy, nil, dw, db)
-		p := c.plan(s, w, true)
-		c.winogradConv(p, s.N, s.OC, s.C, s.OH, s.OW, dy, nil, dx, true)
-		c.releasePlan(p)
+	if c.useWinograd(s) {
+		if dw != nil || db != nil {
+			c.winogradGradients(s, x, dy, dw, db)
+		}
+		if dx != nil {
+			p := c.plan(s, w, true)
+			c.winogradConv(p, s.N, s.OC, s.C, s.OH, s.OW, dy, nil, dx, true)
+			c.releasePlan(p)
+		}
 		return
 	}
 

@@ -196,3 +196,75 @@ func (g winogradGeometry) chunk(p *winogradPlan, ws winogradWork, x, b, y []floa
 		}
 	}
 }
+
+// winogradGradients accumulates the weight and bias gradients of the 3×3,
+// stride-1, padding-1 convolution s into dw [OC, C, 3, 3] and db [OC] (either
+// may be nil) given its input x and output gradient dy. The gradient of each
+// transformed kernel position is a matrix multiply over tiles,
+// dU[ξ] (OC×C) += dM[ξ] (OC×tiles) · V[ξ]ᵀ, with dM the adjoint output
+// transform of dy and V the input transform of x; each worker sums its images
+// privately, and the workers' sums are added in worker order.
+func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
+	g := winogradGeometry{cin: s.C, cout: s.OC, h: s.H, w: s.W, th: (s.H + 1) / 2,
+		tw: (s.W + 1) / 2}
+	per := g.th * g.tw
+	images := max(1, winogradTiles/per)
+	inSize, outSize, hw := s.C*s.H*s.W, s.OC*s.H*s.W, s.H*s.W
+	workers := min(parallel.Workers(s.N*s.OC*hw*s.C*4/1024), s.N, maxWorkers)
+
+	var dus, dbs [maxWorkers]*[]float32
+	parallel.ForWorkers(s.N, workers, func(wk, lo, hi int) {
+		ws := c.winogradScratch(g, min(images, hi-lo)*per)
+		defer ws.release(c)
+		du := c.buffer(winogradTile * s.OC * s.C)
+		clear(*du)
+		dus[wk] = du
+		if db != nil {
+			dbs[wk] = c.buffer(s.OC)
+			clear(*dbs[wk])
+		}
+
+		for i0 := lo; i0 < hi; i0 += images {
+			i1 := min(hi, i0+images)
+			tiles := (i1 - i0) * per
+			ld := winogradTile * tiles
+			v, m := (*ws.v)[:s.C*ld], (*ws.m)[:s.OC*ld]
+			for i := i0; i < i1; i++ {
+				xi, dyi := x[i*inSize:(i+1)*inSize], dy[i*outSize:(i+1)*outSize]
+				for ch := 0; ch < s.C; ch++ {
+					winograd.Input(v[ch*ld+(i-i0)*per:], tiles, xi[ch*hw:(ch+1)*hw], s.H, s.W,
+						*ws.pad)
+				}
+				for o := 0; o < s.OC; o++ {
+					plane := dyi[o*hw : (o+1)*hw]
+					winograd.Gradient(m[o*ld+(i-i0)*per:], tiles, plane, s.H, s.W)
+					if db != nil {
+						(*dbs[wk])[o] += Sum(plane)
+					}
+				}
+			}
+			for xi := 0; xi < winogradTile; xi++ {
+				gemm.Sgemm(false, true, s.OC, s.C, tiles, 1, m[xi*tiles:], ld, v[xi*tiles:], ld,
+					1, (*du)[xi*s.OC*s.C:], s.C)
+			}
+		}
+	})
+
+	// add the workers' sums in worker order, so that results do not depend on
+	// scheduling
+	du := *dus[0]
+	for wk := 1; wk < workers; wk++ {
+		Add(du, *dus[wk])
+		c.release(dus[wk])
+	}
+	if dw != nil {
+		winograd.KernelGradients(dw, du, s.OC, s.C)
+	}
+	c.release(dus[0])
+	if db != nil {
+		for wk := 0; wk < workers; wk++ {
+			Add(db, *dbs[wk])
+			c.release(dbs[wk])
+		}
+	}
+}

@@ -282,3 +282,85 @@ group:
 
 done:
 	RET
+
+// func gradientRowAVX(dst *float32, ld int, plane *float32, w int, groups int)
+// Requires: AVX
+TEXT ·gradientRowAVX(SB), NOSPLIT, $0-40
+	MOVQ   dst+0(FP), AX
+	MOVQ   ld+8(FP), CX
+	MOVQ   plane+16(FP), DX
+	MOVQ   w+24(FP), BX
+	MOVQ   groups+32(FP), SI
+	SHLQ   $0x02, CX
+	SHLQ   $0x02, BX
+	VXORPS X0, X0, X0
+
+group:
+	CMPQ    SI, $0x00
+	JE      done
+	VMOVUPS (DX), X1
+	VMOVUPS 16(DX), X2
+	VSHUFPS $0x88, X2, X1, X3
+	VSHUFPS $0xdd, X2, X1, X1
+	VMOVUPS (DX)(BX*1), X2
+	VMOVUPS 16(DX)(BX*1), X4
+	VSHUFPS $0x88, X4, X2, X5
+	VSHUFPS $0xdd, X4, X2, X2
+	VADDPS  X5, X3, X4
+	VADDPS  X2, X1, X6
+	VSUBPS  X5, X3, X7
+	VSUBPS  X2, X1, X8
+	VSUBPS  X5, X0, X5
+	VSUBPS  X2, X0, X2
+	MOVQ    AX, DI
+	VADDPS  X1, X3, X9
+	VSUBPS  X1, X3, X10
+	VSUBPS  X1, X0, X1
+	VMOVUPS X3, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X9, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X10, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X1, (DI)
+	ADDQ    CX, DI
+	VADDPS  X6, X4, X1
+	VSUBPS  X6, X4, X3
+	VSUBPS  X6, X0, X6
+	VMOVUPS X4, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X1, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X3, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X6, (DI)
+	ADDQ    CX, DI
+	VADDPS  X8, X7, X1
+	VSUBPS  X8, X7, X3
+	VSUBPS  X8, X0, X4
+	VMOVUPS X7, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X1, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X3, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X4, (DI)
+	ADDQ    CX, DI
+	VADDPS  X2, X5, X1
+	VSUBPS  X2, X5, X3
+	VSUBPS  X2, X0, X2
+	VMOVUPS X5, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X1, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X3, (DI)
+	ADDQ    CX, DI
+	VMOVUPS X2, (DI)
+	ADDQ    CX, DI
+	ADDQ    $0x20, DX
+	ADDQ    $0x10, AX
+	DECQ    SI
+	JMP     group
+
+done:
+	RET

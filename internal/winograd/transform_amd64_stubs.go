@@ -24,3 +24,10 @@ func outputRowAVX(plane *float32, w int, m *float32, ld int, groups int, bias fl
 //
 //go:noescape
 func outputRowAddAVX(plane *float32, w int, m *float32, ld int, groups int, bias float32)
+
+// gradientRowAVX writes A dY Aᵀ of tiles [0, 4·groups) of one row of tiles,
+// whose 2×2 blocks dY lie in the two rows at plane, w apart: position ξ of
+// tile t goes to dst[ξ·ld + t].
+//
+//go:noescape
+func gradientRowAVX(dst *float32, ld int, plane *float32, w int, groups int)

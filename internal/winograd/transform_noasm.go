@@ -18,3 +18,7 @@ func outputRowAVX(plane *float32, w int, m *float32, ld, groups int, bias float3
 func outputRowAddAVX(plane *float32, w int, m *float32, ld, groups int, bias float32) {
 	panic("winograd: no vector loops")
 }
+
+func gradientRowAVX(dst *float32, ld int, plane *float32, w, groups int) {
+	panic("winograd: no vector loops")
+}

@@ -204,3 +204,70 @@ func transformOutput(m [16]float32) [4]float32 {
 		s[4] + s[5] + s[6], s[5] - s[6] - s[7],
 	}
 }
+
+// Gradient writes A dY Aᵀ, the adjoint of the output transform, for every
+// 2×2 block dY of the output gradient plane [h, w] (zero beyond the edges of
+// an odd-sized plane): position ξ of tile t goes to m[ξ·ld + t]. With the
+// transformed input V it gives the gradient of the transformed kernels,
+// dU[ξ] = Σ_t M[ξ, t] V[ξ, t], which KernelGradients turns into the kernels'.
+func Gradient(m []float32, ld int, plane []float32, h, w int) {
+	th, tw := Tiles(h, w)
+	for ty := 0; ty < th; ty++ {
+		oy := 2 * ty
+		groups := 0
+		if vector() && oy+1 < h {
+			groups = w / 8
+		}
+		if groups > 0 {
+			gradientRowAVX(&m[ty*tw], ld, &plane[oy*w], w, groups)
+		}
+		for tx := 4 * groups; tx < tw; tx++ {
+			var dy [4]float32
+			ox := 2 * tx
+			for r := 0; r < 2 && oy+r < h; r++ {
+				for c := 0; c < 2 && ox+c < w; c++ {
+					dy[2*r+c] = plane[(oy+r)*w+ox+c]
+				}
+			}
+			t := transformGradient(dy)
+			for xi, v := range t {
+				m[xi*ld+ty*tw+tx] = v
+			}
+		}
+	}
+}
+
+// transformGradient returns A dY Aᵀ, row by row, for a 2×2 block dY.
+func transformGradient(dy [4]float32) [16]float32 {
+	a, b, c, d := dy[0], dy[1], dy[2], dy[3]
+	rows := [4][2]float32{{a, b}, {a + c, b + d}, {a - c, b - d}, {0 - c, 0 - d}}
+	var m [16]float32
+	for i, r := range rows {
+		p, q := r[0], r[1]
+		m[4*i], m[4*i+1], m[4*i+2], m[4*i+3] = p, p+q, p-q, 0-q
+	}
+	return m
+}
+
+// KernelGradients adds Gᵀ dU G, the adjoint of Kernels, to dw [oc, c, 3, 3]
+// for the gradient du [16, oc, c] of the transformed kernels.
+func KernelGradients(dw, du []float32, oc, c int) {
+	plane := oc * c
+	for j := 0; j < plane; j++ {
+		var t [12]float32 // Gᵀ dU (3×4), dU read position by position
+		for k := 0; k < 4; k++ {
+			u0, u1 := du[k*plane+j], du[(4+k)*plane+j]
+			u2, u3 := du[(8+k)*plane+j], du[(12+k)*plane+j]
+			t[k] = u0 + 0.5*(u1+u2)
+			t[4+k] = 0.5 * (u1 - u2)
+			t[8+k] = 0.5*(u1+u2) + u3
+		}
+		g := dw[j*9 : j*9+9]
+		for r := 0; r < 3; r++ { // then (Gᵀ dU) G
+			u0, u1, u2, u3 := t[4*r], t[4*r+1], t[4*r+2], t[4*r+3]
+			g[3*r] += u0 + 0.5*(u1+u2)
+			g[3*r+1] += 0.5 * (u1 - u2)
+			g[3*r+2] += 0.5*(u1+u2) + u3
+		}
+	}
+}

@@ -164,3 +164,76 @@ func TestTransformsConvolve(t *testing.T) {
 		}
 	}
 }
+
+// TestGradientMatchesTiles checks Gradient, on every path, against
+// transforming each 2×2 block on its own, bit for bit.
+func TestGradientMatchesTiles(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, hw := range sizes {
+			h, w := hw[0], hw[1]
+			th, tw := Tiles(h, w)
+			ld := th*tw + 1
+			rng := rand.New(rand.NewPCG(uint64(h), uint64(w)))
+			plane := random(rng, h*w)
+			m := make([]float32, Positions*ld)
+			Gradient(m, ld, plane, h, w)
+			for ty := 0; ty < th; ty++ {
+				for tx := 0; tx < tw; tx++ {
+					var dy [4]float32
+					for r := 0; r < 2; r++ {
+						for c := 0; c < 2; c++ {
+							if y, x := 2*ty+r, 2*tx+c; y < h && x < w {
+								dy[2*r+c] = plane[y*w+x]
+							}
+						}
+					}
+					want := transformGradient(dy)
+					for xi := range want {
+						if got := m[xi*ld+ty*tw+tx]; got != want[xi] {
+							t.Fatalf("%dx%d tile (%d,%d) position %d: %v, want %v",
+								h, w, ty, tx, xi, got, want[xi])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestGradientsAreAdjoint checks that Gradient and KernelGradients are the
+// adjoints of Output and Kernels: <Output(M), dY> = <M, Gradient(dY)> and
+// <Kernels(g), dU> = <g, KernelGradients(dU)>.
+func TestGradientsAreAdjoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, hw := range sizes {
+		h, w := hw[0], hw[1]
+		th, tw := Tiles(h, w)
+		n := th * tw
+		m, dy := random(rng, Positions*n), random(rng, h*w)
+		y := make([]float32, h*w)
+		Output(y, h, w, m, n, 0, false)
+		dm := make([]float32, Positions*n)
+		Gradient(dm, n, dy, h, w)
+		if lhs, rhs := dot(y, dy), dot(m, dm); math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+			t.Errorf("%dx%d: <Output(M), dY> = %v but <M, Gradient(dY)> = %v", h, w, lhs, rhs)
+		}
+	}
+
+	const oc, c = 3, 2
+	g, du := random(rng, oc*c*9), random(rng, Positions*oc*c)
+	u := make([]float32, Positions*oc*c)
+	Kernels(u, g, oc, c, false)
+	dg := make([]float32, oc*c*9)
+	KernelGradients(dg, du, oc, c)
+	if lhs, rhs := dot(u, du), dot(g, dg); math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+		t.Errorf("<Kernels(g), dU> = %v but <g, KernelGradients(dU)> = %v", lhs, rhs)
+	}
+}
+
+func dot(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}

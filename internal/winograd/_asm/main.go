@@ -1,6 +1,6 @@
 // Command _asm generates the amd64 loops of package winograd with avo: the
-// input and output transforms of Winograd F(2×2, 3×3), four tiles at a time
-// in 128-bit AVX registers.
+// input and output transforms of Winograd F(2×2, 3×3) and the adjoint of the
+// output transform, four tiles at a time in 128-bit AVX registers.
 //
 // Run it through go generate in the parent directory:
 //
@@ -20,6 +20,7 @@ func main() {
 	inputRow()
 	outputRow("outputRowAVX", false)
 	outputRow("outputRowAddAVX", true)
+	gradientRow()
 	Generate()
 }
 
@@ -194,6 +195,78 @@ func outputRow(name string, add bool) {
 
 	ADDQ(Imm(32), plane)
 	ADDQ(Imm(16), m)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+
+	Label("done")
+	RET()
+}
+
+// gradientRow emits the adjoint of the output transform for one row of tiles:
+// for every group of four tiles it loads their 2×2 output gradients from two
+// rows and stores the 16 values of A dY Aᵀ for each tile.
+func gradientRow() {
+	TEXT("gradientRowAVX", NOSPLIT,
+		"func(dst *float32, ld int, plane *float32, w int, groups int)")
+	Pragma("noescape")
+	Doc("gradientRowAVX writes A dY Aᵀ of tiles [0, 4·groups) of one row of tiles,",
+		"whose 2×2 blocks dY lie in the two rows at plane, w apart: position ξ of",
+		"tile t goes to dst[ξ·ld + t].")
+	dst, ld := param("dst"), param("ld")
+	plane, w := param("plane"), param("w")
+	groups := param("groups")
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), w)
+	zero := XMM()
+	VXORPS(zero, zero, zero)
+
+	q := GP64()
+	Label("group")
+	CMPQ(groups, Imm(0))
+	JE(LabelRef("done"))
+
+	// a, b: the left and right columns of the top row of each tile; c, d those
+	// of the bottom row
+	split := func(at Mem) (left, right VecVirtual) {
+		lo, hi := XMM(), XMM()
+		VMOVUPS(at, lo)
+		VMOVUPS(at.Offset(16), hi)
+		left, right = XMM(), XMM()
+		VSHUFPS(U8(0x88), hi, lo, left)
+		VSHUFPS(U8(0xDD), hi, lo, right)
+		return left, right
+	}
+	a, b := split(Mem{Base: plane})
+	c, d := split(Mem{Base: plane, Index: w, Scale: 1})
+
+	// A dY: rows (a, b), (a + c, b + d), (a − c, b − d), (−c, −d); then each row
+	// (p, q) times Aᵀ is (p, p + q, p − q, −q)
+	type pair struct{ p, q VecVirtual }
+	var rows [4]pair
+	rows[0] = pair{a, b}
+	rows[1] = pair{XMM(), XMM()}
+	VADDPS(c, a, rows[1].p)
+	VADDPS(d, b, rows[1].q)
+	rows[2] = pair{XMM(), XMM()}
+	VSUBPS(c, a, rows[2].p)
+	VSUBPS(d, b, rows[2].q)
+	rows[3] = pair{XMM(), XMM()}
+	VSUBPS(c, zero, rows[3].p)
+	VSUBPS(d, zero, rows[3].q)
+	MOVQ(dst, q)
+	for _, r := range rows {
+		outs := [4]VecVirtual{r.p, XMM(), XMM(), XMM()}
+		VADDPS(r.q, r.p, outs[1])
+		VSUBPS(r.q, r.p, outs[2])
+		VSUBPS(r.q, zero, outs[3])
+		for _, o := range outs {
+			VMOVUPS(o, Mem{Base: q})
+			ADDQ(ld, q)
+		}
+	}
+
+	ADDQ(Imm(32), plane)
+	ADDQ(Imm(16), dst)
 	DECQ(groups)
 	JMP(LabelRef("group"))
 
