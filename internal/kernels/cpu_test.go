@@ -253,3 +253,35 @@ func TestMatMul(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradPlanFollowsWeights checks that a kept Winograd plan is reused
+// only while the weights are unchanged: changing them in place, as an
+// optimizer step does, changes the result, and concurrent calls agree.
+func TestWinogradPlanFollowsWeights(t *testing.T) {
+	s := NewConvShape(2, 16, 6, 6, 16, 3, 3, 1, 1)
+	cpu := &CPU{}
+	rng := rand.New(rand.NewPCG(7, 7))
+	x, w := random(rng, s.N*s.C*s.H*s.W), random(rng, s.OC*s.C*9)
+	y, want := make([]float32, s.N*s.OC*s.OH*s.OW), make([]float32, s.N*s.OC*s.OH*s.OW)
+	for step := 0; step < 3; step++ {
+		cpu.ConvForward(s, x, w, nil, y)
+		convReference(s, x, w, nil, want)
+		assertClose(t, fmt.Sprintf("step %d", step), y, want, 1e-4)
+		cpu.ConvForward(s, x, w, nil, y) // the kept plan
+		assertClose(t, fmt.Sprintf("step %d again", step), y, want, 1e-4)
+		w[step*37] += 1 // one weight changes in place
+	}
+
+	convReference(s, x, w, nil, want)
+	done := make(chan []float32)
+	for g := 0; g < 4; g++ {
+		go func() {
+			out := make([]float32, len(want))
+			cpu.ConvForward(s, x, w, nil, out)
+			done <- out
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		assertClose(t, "concurrent", <-done, want, 1e-4)
+	}
+}

@@ -1,6 +1,9 @@
 package kernels
 
 import (
+	"bytes"
+	"unsafe"
+
 	"github.com/kestrel-ml/kestrel/internal/gemm"
 	"github.com/kestrel-ml/kestrel/internal/parallel"
 	"github.com/kestrel-ml/kestrel/internal/winograd"
@@ -49,21 +52,71 @@ func (c *CPU) useWinograd(s ConvShape) bool {
 type winogradPlan struct {
 	u     []float32 // [16, m, k]
 	packs [winogradTile]gemm.PackedA
+
+	// key names the weights and transform the plan was made for, weights holds
+	// a copy of the weights, and users counts the calls using it (guarded by
+	// CPU.mu): a plan is rebuilt only when no call uses it.
+	key     planKey
+	weights []float32
+	users   int
 }
+
+// planKey identifies a plan: the address and shape of the weights, whether it
+// is the adjoint convolution's, and the micro-kernel it was packed for.
+type planKey struct {
+	w       *float32
+	oc, c   int
+	adjoint bool
+	kernel  string
+}
+
+// maxPlans bounds the plans a CPU backend keeps, two for each 3×3 layer of a
+// model (its forward and its input-gradient convolution).
+const maxPlans = 32
 
 // plan returns a winogradPlan for the weights w [OC, C, 3, 3] of s; with
 // adjoint it is the plan of the adjoint convolution, which maps OC channels to
 // C with every kernel rotated by 180°, the input gradient's convolution. Give
 // it back with releasePlan.
+//
+// Plans are kept between calls: when the weights at w are bit for bit those
+// a kept plan was made from, as in inference, that plan is reused instead of
+// transforming and packing the kernels again.
 func (c *CPU) plan(s ConvShape, w []float32, adjoint bool) *winogradPlan {
+	key := planKey{w: &w[0], oc: s.OC, c: s.C, adjoint: adjoint, kernel: gemm.Kernel()}
+	w = w[:s.OC*s.C*9]
+
 	c.mu.Lock()
-	var p *winogradPlan
-	if n := len(c.plans); n > 0 {
-		p = c.plans[n-1]
-		c.plans = c.plans[:n-1]
-	} else {
-		p = new(winogradPlan)
+	var p, idle, own *winogradPlan
+	for _, q := range c.plans {
+		if q.key == key && sameBits(q.weights, w) {
+			q.users++
+			c.mu.Unlock()
+			return q
+		}
+		if q.users == 0 {
+			idle = q
+			if q.key == key {
+				own = q
+			}
+		}
 	}
+
+	// rebuild this convolution's own plan, or keep a new one, or else evict
+	// another idle plan
+	switch {
+	case own != nil:
+		p = own
+	case len(c.plans) < maxPlans:
+		p = new(winogradPlan)
+		c.plans = append(c.plans, p)
+	case idle != nil:
+		p = idle
+	default:
+		p = new(winogradPlan) // every kept plan is in use: this one is not kept
+	}
+	p.users++
+	p.key = winogradNoKey // not reusable until built
 	c.mu.Unlock()
 
 	m, k := s.OC, s.C
@@ -75,15 +128,34 @@ func (c *CPU) plan(s ConvShape, w []float32, adjoint bool) *winogradPlan {
 	for xi := range p.packs {
 		p.packs[xi].Pack(false, m, k, p.u[xi*m*k:(xi+1)*m*k], k)
 	}
+	p.weights = append(p.weights[:0], w...)
+
+	c.mu.Lock()
+	p.key = key
+	c.mu.Unlock()
 	return p
+}
+
+// winogradNoKey marks a plan being built.
+var winogradNoKey planKey
+
+// sameBits reports whether a and b hold the same float32 bit patterns.
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	ab := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a))
+	bb := unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 4*len(b))
+	return bytes.Equal(ab, bb)
 }
 
 func (c *CPU) releasePlan(p *winogradPlan) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.plans) < 4 {
-		c.plans = append(c.plans, p)
-	}
+	p.users--
+	c.mu.Unlock()
 }
 
 // growF32 returns b with length n, reallocated only when too small.
