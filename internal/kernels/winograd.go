@@ -248,13 +248,13 @@ func (g winogradGeometry) chunk(p *winogradPlan, ws winogradWork, x, b, y []floa
 	}
 
 	// M[ξ] (cout×tiles, row stride 16·tiles) = U[ξ] · V[ξ] (cin×tiles, likewise)
-	ld := winogradTile * tiles
-	parallel.ForWorkers(winogradTile, threads, func(_, lo, hi int) {
-		for xi := lo; xi < hi; xi++ {
-			gemm.SgemmPacked(&p.packs[xi], false, tiles, 1, v[xi*tiles:], ld, 0,
-				m[xi*tiles:], ld)
-		}
-	})
+	if threads > 1 {
+		parallel.ForWorkers(winogradTile, threads, func(_, lo, hi int) {
+			winogradProducts(p, v, m, tiles, lo, hi)
+		})
+	} else {
+		winogradProducts(p, v, m, tiles, 0, winogradTile)
+	}
 
 	for i := i0; i < i1; i++ {
 		yi := y[i*outSize : (i+1)*outSize]
@@ -338,5 +338,14 @@ func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
 			Add(db, *dbs[wk])
 			c.release(dbs[wk])
 		}
+	}
+}
+
+// winogradProducts computes M[ξ] (cout×tiles) = U[ξ] · V[ξ] (cin×tiles) for
+// positions [lo, hi), both with row stride 16·tiles.
+func winogradProducts(p *winogradPlan, v, m []float32, tiles, lo, hi int) {
+	ld := winogradTile * tiles
+	for xi := lo; xi < hi; xi++ {
+		gemm.SgemmPacked(&p.packs[xi], false, tiles, 1, v[xi*tiles:], ld, 0, m[xi*tiles:], ld)
 	}
 }
