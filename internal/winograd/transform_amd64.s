@@ -364,3 +364,29 @@ group:
 
 done:
 	RET
+
+// func splitRowAVX(even *float32, odd *float32, x *float32, groups int)
+// Requires: AVX
+TEXT ·splitRowAVX(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), AX
+	MOVQ odd+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ groups+24(FP), BX
+
+group:
+	CMPQ    BX, $0x00
+	JE      done
+	VMOVUPS (DX), X0
+	VMOVUPS 16(DX), X1
+	VSHUFPS $0x88, X1, X0, X2
+	VSHUFPS $0xdd, X1, X0, X0
+	VMOVUPS X2, (AX)
+	VMOVUPS X0, (CX)
+	ADDQ    $0x20, DX
+	ADDQ    $0x10, AX
+	ADDQ    $0x10, CX
+	DECQ    BX
+	JMP     group
+
+done:
+	RET

@@ -31,3 +31,8 @@ func outputRowAddAVX(plane *float32, w int, m *float32, ld int, groups int, bias
 //
 //go:noescape
 func gradientRowAVX(dst *float32, ld int, plane *float32, w int, groups int)
+
+// splitRowAVX writes x[2j] to even[j] and x[2j+1] to odd[j] for j < 4·groups.
+//
+//go:noescape
+func splitRowAVX(even *float32, odd *float32, x *float32, groups int)

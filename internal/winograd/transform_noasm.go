@@ -22,3 +22,5 @@ func outputRowAddAVX(plane *float32, w int, m *float32, ld, groups int, bias flo
 func gradientRowAVX(dst *float32, ld int, plane *float32, w, groups int) {
 	panic("winograd: no vector loops")
 }
+
+func splitRowAVX(even, odd, x *float32, groups int) { panic("winograd: no vector loops") }

@@ -89,21 +89,24 @@ func Input(v []float32, ld int, plane []float32, h, w int, scratch []float32) {
 	// padded column 2j is input column 2j−1, and 2j+1 is input column 2j
 	pld, ph := tw+1, 2*th+2
 	even, odd := scratch[:ph*pld], scratch[ph*pld:2*ph*pld]
+	groups, split := 0, 0
+	if vector() {
+		groups, split = tw/4, w/8
+	}
 	for r := 0; r < h; r++ {
 		x := plane[r*w : (r+1)*w]
 		e, o := even[(r+1)*pld:(r+2)*pld], odd[(r+1)*pld:(r+2)*pld]
-		for j := 0; 2*j < w; j++ {
+		if split > 0 {
+			splitRowAVX(&o[0], &e[1], &x[0], split)
+		}
+		for j := 4 * split; 2*j < w; j++ {
 			o[j] = x[2*j]
 		}
-		for j := 1; 2*j-1 < w; j++ {
+		for j := 4*split + 1; 2*j-1 < w; j++ {
 			e[j] = x[2*j-1]
 		}
 	}
 
-	groups := 0
-	if vector() {
-		groups = tw / 4
-	}
 	for ty := 0; ty < th; ty++ {
 		e, o := even[2*ty*pld:(2*ty+4)*pld], odd[2*ty*pld:(2*ty+4)*pld]
 		if groups > 0 {

@@ -21,6 +21,7 @@ func main() {
 	outputRow("outputRowAVX", false)
 	outputRow("outputRowAddAVX", true)
 	gradientRow()
+	splitRow()
 	Generate()
 }
 
@@ -267,6 +268,35 @@ func gradientRow() {
 
 	ADDQ(Imm(32), plane)
 	ADDQ(Imm(16), dst)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+
+	Label("done")
+	RET()
+}
+
+// splitRow emits the split of one input row into its even and odd columns,
+// eight columns at a time.
+func splitRow() {
+	TEXT("splitRowAVX", NOSPLIT, "func(even, odd, x *float32, groups int)")
+	Pragma("noescape")
+	Doc("splitRowAVX writes x[2j] to even[j] and x[2j+1] to odd[j] for j < 4·groups.")
+	even, odd, x := param("even"), param("odd"), param("x")
+	groups := param("groups")
+
+	Label("group")
+	CMPQ(groups, Imm(0))
+	JE(LabelRef("done"))
+	lo, hi, e, o := XMM(), XMM(), XMM(), XMM()
+	VMOVUPS(Mem{Base: x}, lo)
+	VMOVUPS(Mem{Base: x, Disp: 16}, hi)
+	VSHUFPS(U8(0x88), hi, lo, e)
+	VSHUFPS(U8(0xDD), hi, lo, o)
+	VMOVUPS(e, Mem{Base: even})
+	VMOVUPS(o, Mem{Base: odd})
+	ADDQ(Imm(32), x)
+	ADDQ(Imm(16), even)
+	ADDQ(Imm(16), odd)
 	DECQ(groups)
 	JMP(LabelRef("group"))
 
