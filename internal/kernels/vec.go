@@ -2,26 +2,70 @@ package kernels
 
 import "github.com/kestrel-ml/kestrel/internal/gemm"
 
-// The element-wise loops below run 16 lanes at a time with AVX-512 when the
-// matrix multiply uses its AVX-512 path (so KESTREL_KERNEL and gemm.Use select
-// them too), and as plain Go loops otherwise; the Go loops are the references
-// the vector ones are tested against. Each takes its length from its first
-// slice; the others must be at least as long.
+// The element-wise loops below run in vector registers when the matrix
+// multiply does: 16 lanes at a time with AVX-512 on its AVX-512 path, 8 with
+// AVX2 and FMA on its AVX2 path (so KESTREL_KERNEL and gemm.Use select them
+// too), and as plain Go loops on the generic path; the Go loops are the
+// references the vector ones are tested against. The vector loops are given
+// whole steps (see vectorPart) and the Go loops finish the rest. Each takes
+// its length from its first slice; the others must be at least as long.
 
-// vecBlock is the number of lanes the vector loops handle per step; they are
-// given whole blocks and the Go loops finish the rest.
-const vecBlock = 16
+// simd names a set of vector loops.
+type simd int
 
-// vector reports whether the AVX-512 loops are in use.
-func vector() bool { return haveVecAsm && gemm.Kernel() == "avx512" }
+const (
+	noSIMD     simd = iota // the Go loops alone
+	simdAVX2               // 8 lanes, the functions ending in AVX2
+	simdAVX512             // 16 lanes, the functions ending in AVX512
+)
+
+// vector returns the vector loops of the matrix multiply's current path, or
+// noSIMD where they are not built in.
+func vector() simd {
+	if haveVecAsm {
+		switch gemm.Kernel() {
+		case "avx512":
+			return simdAVX512
+		case "avx2":
+			return simdAVX2
+		}
+	}
+	return noSIMD
+}
+
+// lanes returns the number of float32 lanes in a vector register of v.
+func (v simd) lanes() int { return [...]int{noSIMD: 0, simdAVX2: 8, simdAVX512: 16}[v] }
+
+// The vector loops take whole steps of elements: one register in the
+// element-wise loops, 16 floats in the sums (two AVX2 registers, for two sets
+// of accumulators) and 32 in Dot.
+const (
+	oneRegister = 0
+	sumStep     = 16
+	dotStep     = 32
+)
+
+// vectorPart returns the vector loops in use and how many of n elements they
+// take, in whole steps of step floats or one register, whichever is longer;
+// it returns noSIMD and 0 where they take none.
+func vectorPart(n, step int) (simd, int) {
+	v := vector()
+	step = max(step, v.lanes())
+	if v == noSIMD || n < step {
+		return noSIMD, 0
+	}
+	return v, n - n%step
+}
 
 // Relu writes max(x, 0) into dst without branches: negative values become +0.
 func Relu(dst, x []float32) {
 	x = x[:len(dst)]
-	i := 0
-	if vector() && len(dst) >= vecBlock {
-		i = len(dst) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(dst), oneRegister)
+	switch isa {
+	case simdAVX512:
 		reluAVX512(&dst[0], &x[0], i)
+	case simdAVX2:
+		reluAVX2(&dst[0], &x[0], i)
 	}
 	reluGo(dst[i:], x[i:])
 }
@@ -29,10 +73,12 @@ func Relu(dst, x []float32) {
 // ReluBackward adds dy into g wherever the ReLU output y is not zero.
 func ReluBackward(g, dy, y []float32) {
 	dy, y = dy[:len(g)], y[:len(g)]
-	i := 0
-	if vector() && len(g) >= vecBlock {
-		i = len(g) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(g), oneRegister)
+	switch isa {
+	case simdAVX512:
 		reluBackwardAVX512(&g[0], &dy[0], &y[0], i)
+	case simdAVX2:
+		reluBackwardAVX2(&g[0], &dy[0], &y[0], i)
 	}
 	reluBackwardGo(g[i:], dy[i:], y[i:])
 }
@@ -40,10 +86,12 @@ func ReluBackward(g, dy, y []float32) {
 // Affine writes scale·x + shift into dst.
 func Affine(dst, x []float32, scale, shift float32) {
 	x = x[:len(dst)]
-	i := 0
-	if vector() && len(dst) >= vecBlock {
-		i = len(dst) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(dst), oneRegister)
+	switch isa {
+	case simdAVX512:
 		affineAVX512(&dst[0], &x[0], i, scale, shift)
+	case simdAVX2:
+		affineAVX2(&dst[0], &x[0], i, scale, shift)
 	}
 	for j, v := range x[i:] {
 		dst[i+j] = scale*v + shift
@@ -52,10 +100,12 @@ func Affine(dst, x []float32, scale, shift float32) {
 
 // ShiftedSums returns Σ(x − k) and Σ(x − k)² over x, summed in float32.
 func ShiftedSums(x []float32, k float32) (s, ss float32) {
-	i := 0
-	if vector() && len(x) >= vecBlock {
-		i = len(x) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(x), sumStep)
+	switch isa {
+	case simdAVX512:
 		s, ss = shiftedSumsAVX512(&x[0], i, k)
+	case simdAVX2:
+		s, ss = shiftedSumsAVX2(&x[0], i, k)
 	}
 	ts, tss := shiftedSumsGo(x[i:], k)
 	return s + ts, ss + tss
@@ -64,10 +114,12 @@ func ShiftedSums(x []float32, k float32) (s, ss float32) {
 // DotSums returns Σdy and Σdy·(x − mu), summed in float32.
 func DotSums(dy, x []float32, mu float32) (sdy, sdyx float32) {
 	x = x[:len(dy)]
-	i := 0
-	if vector() && len(dy) >= vecBlock {
-		i = len(dy) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(dy), sumStep)
+	switch isa {
+	case simdAVX512:
 		sdy, sdyx = dotSumsAVX512(&dy[0], &x[0], i, mu)
+	case simdAVX2:
+		sdy, sdyx = dotSumsAVX2(&dy[0], &x[0], i, mu)
 	}
 	a, b := dotSumsGo(dy[i:], x[i:], mu)
 	return sdy + a, sdyx + b
@@ -78,10 +130,12 @@ func DotSums(dy, x []float32, mu float32) (sdy, sdyx float32) {
 // c = invStd·mean(dy·x̂).
 func BNInputGrad(dx, dy, x []float32, k, mdy, mu, c float32) {
 	dy, x = dy[:len(dx)], x[:len(dx)]
-	i := 0
-	if vector() && len(dx) >= vecBlock {
-		i = len(dx) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(dx), oneRegister)
+	switch isa {
+	case simdAVX512:
 		bnInputGradAVX512(&dx[0], &dy[0], &x[0], i, k, mdy, mu, c)
+	case simdAVX2:
+		bnInputGradAVX2(&dx[0], &dy[0], &x[0], i, k, mdy, mu, c)
 	}
 	for j, v := range dy[i:] {
 		dx[i+j] += k * (v - mdy - (x[i+j]-mu)*c)
@@ -91,10 +145,12 @@ func BNInputGrad(dx, dy, x []float32, k, mdy, mu, c float32) {
 // Add adds src into dst element by element.
 func Add(dst, src []float32) {
 	src = src[:len(dst)]
-	i := 0
-	if vector() && len(dst) >= vecBlock {
-		i = len(dst) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(dst), oneRegister)
+	switch isa {
+	case simdAVX512:
 		addAVX512(&dst[0], &src[0], i)
+	case simdAVX2:
+		addAVX2(&dst[0], &src[0], i)
 	}
 	for j, v := range src[i:] {
 		dst[i+j] += v
@@ -103,10 +159,12 @@ func Add(dst, src []float32) {
 
 // AddScalar adds v to every element of x.
 func AddScalar(x []float32, v float32) {
-	i := 0
-	if vector() && len(x) >= vecBlock {
-		i = len(x) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(x), oneRegister)
+	switch isa {
+	case simdAVX512:
 		addScalarAVX512(&x[0], i, v)
+	case simdAVX2:
+		addScalarAVX2(&x[0], i, v)
 	}
 	for j := range x[i:] {
 		x[i+j] += v
@@ -116,10 +174,12 @@ func AddScalar(x []float32, v float32) {
 // Sum returns the sum of x, in float32.
 func Sum(x []float32) float32 {
 	var s float32
-	i := 0
-	if vector() && len(x) >= vecBlock {
-		i = len(x) &^ (vecBlock - 1)
+	isa, i := vectorPart(len(x), sumStep)
+	switch isa {
+	case simdAVX512:
 		s = sumAVX512(&x[0], i)
+	case simdAVX2:
+		s = sumAVX2(&x[0], i)
 	}
 	return s + sumGo(x[i:])
 }
@@ -128,10 +188,12 @@ func Sum(x []float32) float32 {
 func Dot(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s float32
-	i := 0
-	if vector() && len(a) >= 2*vecBlock {
-		i = len(a) &^ (2*vecBlock - 1)
+	isa, i := vectorPart(len(a), dotStep)
+	switch isa {
+	case simdAVX512:
 		s = dotAVX512(&a[0], &b[0], i)
+	case simdAVX2:
+		s = dotAVX2(&a[0], &b[0], i)
 	}
 	return s + dotGo(a[i:], b[i:])
 }
@@ -228,14 +290,23 @@ func dotSumsGo(dy, x []float32, mu float32) (sdy, sdyx float32) {
 // version branches on the data (random signs would mispredict every window);
 // a NaN that is not first in its window is passed over.
 func MaxPool2x2(dst []float32, idx []int32, src []float32, w, oh, ow int) {
-	if oh > 0 && vector() && w%16 == 0 && ow == w/2 && len(src) >= 2*oh*w {
+	isa := vector()
+	if oh > 0 && isa != noSIMD && w%16 == 0 && ow == w/2 && len(src) >= 2*oh*w {
 		_, _ = dst[oh*ow-1], idx[oh*ow-1]
-		maxPool2x2AVX512(&dst[0], &idx[0], &src[0], w, oh)
+		if isa == simdAVX512 {
+			maxPool2x2AVX512(&dst[0], &idx[0], &src[0], w, oh)
+		} else {
+			maxPool2x2AVX2(&dst[0], &idx[0], &src[0], w, oh)
+		}
 		return
 	}
-	if pairs := oh / 2; pairs > 0 && vector() && w == 8 && ow == 4 && len(src) >= 2*oh*w {
+	if pairs := oh / 2; pairs > 0 && isa != noSIMD && w == 8 && ow == 4 && len(src) >= 2*oh*w {
 		_, _ = dst[oh*ow-1], idx[oh*ow-1]
-		maxPool2x2W8AVX512(&dst[0], &idx[0], &src[0], pairs)
+		if isa == simdAVX512 {
+			maxPool2x2W8AVX512(&dst[0], &idx[0], &src[0], pairs)
+		} else {
+			maxPool2x2W8AVX2(&dst[0], &idx[0], &src[0], pairs)
+		}
 		if oh%2 == 0 {
 			return
 		}

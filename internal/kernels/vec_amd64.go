@@ -2,5 +2,5 @@
 
 package kernels
 
-// haveVecAsm reports whether the AVX-512 vector loops are built in.
+// haveVecAsm reports whether the AVX-512 and AVX2 vector loops are built in.
 const haveVecAsm = true

@@ -529,3 +529,470 @@ DATA maxPoolW8D<>+52(SB)/4, $0x0000001b
 DATA maxPoolW8D<>+56(SB)/4, $0x0000001d
 DATA maxPoolW8D<>+60(SB)/4, $0x0000001f
 GLOBL maxPoolW8D<>(SB), RODATA|NOPTR, $64
+
+// func reluAVX2(dst *float32, x *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	SHLQ $0x02, CX
+
+loop:
+	CMPQ    AX, CX
+	JGE     done
+	VMOVUPS (SI)(AX*1), Y0
+	VPSRAD  $0x1f, Y0, Y1
+	VPANDN  Y0, Y1, Y2
+	VMOVUPS Y2, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func reluBackwardAVX2(grad *float32, dy *float32, y *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·reluBackwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ grad+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+
+	// as reluBackwardGo: grad + (dy masked to +0 where the bits of y are 0)
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+	SHLQ   $0x02, CX
+
+loop:
+	CMPQ     AX, CX
+	JGE      done
+	VPCMPEQD (DX)(AX*1), Y3, Y0
+	VPANDN   (SI)(AX*1), Y0, Y1
+	VMOVUPS  (DI)(AX*1), Y2
+	VADDPS   Y1, Y2, Y2
+	VMOVUPS  Y2, (DI)(AX*1)
+	ADDQ     $0x20, AX
+	JMP      loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func affineAVX2(dst *float32, x *float32, n int, scale float32, shift float32)
+// Requires: AVX, FMA3
+TEXT ·affineAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y1
+	VBROADCASTSS shift+28(FP), Y2
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ        AX, CX
+	JGE         done
+	VMOVUPS     (SI)(AX*1), Y0
+	VFMADD213PS Y2, Y1, Y0
+	VMOVUPS     Y0, (DI)(AX*1)
+	ADDQ        $0x20, AX
+	JMP         loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func shiftedSumsAVX2(x *float32, n int, k float32) (s float32, ss float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·shiftedSumsAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS k+16(FP), Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ        AX, CX
+	JGE         done
+	VMOVUPS     (SI)(AX*1), Y0
+	VSUBPS      Y1, Y0, Y0
+	VADDPS      Y0, Y2, Y2
+	VFMADD231PS Y0, Y0, Y3
+	VMOVUPS     32(SI)(AX*1), Y5
+	VSUBPS      Y1, Y5, Y5
+	VADDPS      Y5, Y8, Y8
+	VFMADD231PS Y5, Y5, Y9
+	ADDQ        $0x40, AX
+	JMP         loop
+
+done:
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0x4e, X2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0xb1, X2, X4
+	VADDPS       X4, X2, X2
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X4, X3, X3
+	VPERMILPS    $0x4e, X3, X4
+	VADDPS       X4, X3, X3
+	VPERMILPS    $0xb1, X3, X4
+	VADDPS       X4, X3, X3
+	MOVSS        X2, s+24(FP)
+	MOVSS        X3, ss+28(FP)
+	VZEROUPPER
+	RET
+
+// func dotSumsAVX2(dy *float32, x *float32, n int, mu float32) (sdy float32, sdyx float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·dotSumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dy+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS mu+24(FP), Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ        AX, CX
+	JGE         done
+	VMOVUPS     (DI)(AX*1), Y0
+	VMOVUPS     (SI)(AX*1), Y5
+	VSUBPS      Y1, Y5, Y5
+	VADDPS      Y0, Y2, Y2
+	VFMADD231PS Y5, Y0, Y3
+	VMOVUPS     32(DI)(AX*1), Y6
+	VMOVUPS     32(SI)(AX*1), Y7
+	VSUBPS      Y1, Y7, Y7
+	VADDPS      Y6, Y8, Y8
+	VFMADD231PS Y7, Y6, Y9
+	ADDQ        $0x40, AX
+	JMP         loop
+
+done:
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y9, Y3, Y3
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0x4e, X2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0xb1, X2, X4
+	VADDPS       X4, X2, X2
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X4, X3, X3
+	VPERMILPS    $0x4e, X3, X4
+	VADDPS       X4, X3, X3
+	VPERMILPS    $0xb1, X3, X4
+	VADDPS       X4, X3, X3
+	MOVSS        X2, sdy+32(FP)
+	MOVSS        X3, sdyx+36(FP)
+	VZEROUPPER
+	RET
+
+// func bnInputGradAVX2(dx *float32, dy *float32, x *float32, n int, k float32, mdy float32, mu float32, c float32)
+// Requires: AVX, FMA3
+TEXT ·bnInputGradAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dx+0(FP), DI
+	MOVQ         dy+8(FP), SI
+	MOVQ         x+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS k+32(FP), Y1
+	VBROADCASTSS mdy+36(FP), Y2
+	VBROADCASTSS mu+40(FP), Y3
+	VBROADCASTSS c+44(FP), Y4
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ         AX, CX
+	JGE          done
+	VMOVUPS      (DX)(AX*1), Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      (SI)(AX*1), Y5
+	VSUBPS       Y2, Y5, Y5
+	VFNMADD231PS Y4, Y0, Y5
+	VMOVUPS      (DI)(AX*1), Y6
+	VFMADD231PS  Y1, Y5, Y6
+	VMOVUPS      Y6, (DI)(AX*1)
+	ADDQ         $0x20, AX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func addAVX2(dst *float32, src *float32, n int)
+// Requires: AVX
+TEXT ·addAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	SHLQ $0x02, CX
+
+loop:
+	CMPQ    AX, CX
+	JGE     done
+	VMOVUPS (DI)(AX*1), Y0
+	VADDPS  (SI)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func addScalarAVX2(x *float32, n int, v float32)
+// Requires: AVX
+TEXT ·addScalarAVX2(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS v+16(FP), Y1
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ    AX, CX
+	JGE     done
+	VADDPS  (DI)(AX*1), Y1, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func sumAVX2(x *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·sumAVX2(SB), NOSPLIT, $0-20
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX
+	SHLQ   $0x02, CX
+
+loop:
+	CMPQ   AX, CX
+	JGE    done
+	VADDPS (SI)(AX*1), Y2, Y2
+	VADDPS 32(SI)(AX*1), Y3, Y3
+	ADDQ   $0x40, AX
+	JMP    loop
+
+done:
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0x4e, X2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0xb1, X2, X4
+	VADDPS       X4, X2, X2
+	MOVSS        X2, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func dotAVX2(a *float32, b *float32, n int) float32
+// Requires: AVX, FMA3, SSE
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   AX, AX
+	SHLQ   $0x02, CX
+
+loop:
+	CMPQ        AX, CX
+	JGE         done
+	VMOVUPS     (SI)(AX*1), Y0
+	VMOVUPS     32(SI)(AX*1), Y1
+	VMOVUPS     64(SI)(AX*1), Y5
+	VMOVUPS     96(SI)(AX*1), Y6
+	VFMADD231PS (DI)(AX*1), Y0, Y2
+	VFMADD231PS 32(DI)(AX*1), Y1, Y3
+	VFMADD231PS 64(DI)(AX*1), Y5, Y7
+	VFMADD231PS 96(DI)(AX*1), Y6, Y8
+	ADDQ        $0x80, AX
+	JMP         loop
+
+done:
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y7, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0x4e, X2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0xb1, X2, X4
+	VADDPS       X4, X2, X2
+	MOVSS        X2, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxPool2x2AVX2(dst *float32, idx *int32, src *float32, w int, oh int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         idx+8(FP), SI
+	MOVQ         src+16(FP), DX
+	MOVQ         w+24(FP), CX
+	MOVQ         oh+32(FP), R8
+	VMOVDQU      maxPoolCornersAVX2<>+0(SB), Y12
+	VMOVD        CX, X13
+	VPBROADCASTD X13, Y13
+	XORQ         R9, R9
+
+row:
+	TESTQ R8, R8
+	JLE   done
+	LEAQ  (DX)(CX*4), R10
+	MOVQ  R9, R12
+	MOVQ  CX, R11
+	SHRQ  $0x04, R11
+	XORQ  AX, AX
+
+block:
+	VMOVUPS     (DX)(AX*1), X0
+	VINSERTF128 $0x01, 32(DX)(AX*1), Y0, Y0
+	VMOVUPS     16(DX)(AX*1), X1
+	VINSERTF128 $0x01, 48(DX)(AX*1), Y1, Y1
+	VMOVUPS     (R10)(AX*1), X2
+	VINSERTF128 $0x01, 32(R10)(AX*1), Y2, Y2
+	VMOVUPS     16(R10)(AX*1), X3
+	VINSERTF128 $0x01, 48(R10)(AX*1), Y3, Y3
+	VSHUFPS     $0x88, Y1, Y0, Y4
+	VSHUFPS     $0xdd, Y1, Y0, Y5
+	VSHUFPS     $0x88, Y3, Y2, Y6
+	VSHUFPS     $0xdd, Y3, Y2, Y7
+
+	// the choices of maxPool2x2Go, as all-ones lanes where true
+	VCMPPS    $0x1e, Y4, Y5, Y8
+	VBLENDVPS Y8, Y5, Y4, Y9
+	VCMPPS    $0x1e, Y6, Y7, Y10
+	VBLENDVPS Y10, Y7, Y6, Y11
+	VCMPPS    $0x1e, Y9, Y11, Y14
+	VBLENDVPS Y14, Y11, Y9, Y0
+
+	// indices: pos+corner or pos+below+corner, less -1 for a right corner
+	VMOVD        R12, X1
+	VPBROADCASTD X1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPADDD       Y13, Y1, Y2
+	VPSUBD       Y8, Y1, Y1
+	VPSUBD       Y10, Y2, Y2
+	VBLENDVPS    Y14, Y2, Y1, Y1
+	VMOVUPS      Y0, (DI)
+	VMOVDQU      Y1, (SI)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, SI
+	ADDQ         $0x40, AX
+	ADDQ         $0x10, R12
+	DECQ         R11
+	JNZ          block
+
+	// next pair of rows
+	LEAQ (R10)(CX*4), DX
+	LEAQ (R9)(CX*2), R9
+	DECQ R8
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA maxPoolCornersAVX2<>+0(SB)/4, $0x00000000
+DATA maxPoolCornersAVX2<>+4(SB)/4, $0x00000002
+DATA maxPoolCornersAVX2<>+8(SB)/4, $0x00000004
+DATA maxPoolCornersAVX2<>+12(SB)/4, $0x00000006
+DATA maxPoolCornersAVX2<>+16(SB)/4, $0x00000008
+DATA maxPoolCornersAVX2<>+20(SB)/4, $0x0000000a
+DATA maxPoolCornersAVX2<>+24(SB)/4, $0x0000000c
+DATA maxPoolCornersAVX2<>+28(SB)/4, $0x0000000e
+GLOBL maxPoolCornersAVX2<>(SB), RODATA|NOPTR, $32
+
+// func maxPool2x2W8AVX2(dst *float32, idx *int32, src *float32, pairs int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2x2W8AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         idx+8(FP), SI
+	MOVQ         src+16(FP), DX
+	MOVQ         pairs+24(FP), CX
+	VMOVDQU      maxPoolW8CornersAVX2<>+0(SB), Y12
+	MOVL         $0x00000008, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	XORQ         R9, R9
+
+step:
+	TESTQ       CX, CX
+	JLE         done
+	VMOVUPS     (DX), X0
+	VINSERTF128 $0x01, 64(DX), Y0, Y0
+	VMOVUPS     16(DX), X1
+	VINSERTF128 $0x01, 80(DX), Y1, Y1
+	VMOVUPS     32(DX), X2
+	VINSERTF128 $0x01, 96(DX), Y2, Y2
+	VMOVUPS     48(DX), X3
+	VINSERTF128 $0x01, 112(DX), Y3, Y3
+	VSHUFPS     $0x88, Y1, Y0, Y4
+	VSHUFPS     $0xdd, Y1, Y0, Y5
+	VSHUFPS     $0x88, Y3, Y2, Y6
+	VSHUFPS     $0xdd, Y3, Y2, Y7
+
+	// the choices of maxPool2x2Go, as all-ones lanes where true
+	VCMPPS    $0x1e, Y4, Y5, Y8
+	VBLENDVPS Y8, Y5, Y4, Y9
+	VCMPPS    $0x1e, Y6, Y7, Y10
+	VBLENDVPS Y10, Y7, Y6, Y11
+	VCMPPS    $0x1e, Y9, Y11, Y14
+	VBLENDVPS Y14, Y11, Y9, Y0
+
+	// indices: pos+corner or pos+below+corner, less -1 for a right corner
+	VMOVD        R9, X1
+	VPBROADCASTD X1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPADDD       Y13, Y1, Y2
+	VPSUBD       Y8, Y1, Y1
+	VPSUBD       Y10, Y2, Y2
+	VBLENDVPS    Y14, Y2, Y1, Y1
+	VMOVUPS      Y0, (DI)
+	VMOVDQU      Y1, (SI)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, SI
+	ADDQ         $0x80, DX
+	ADDQ         $0x20, R9
+	DECQ         CX
+	JMP          step
+
+done:
+	VZEROUPPER
+	RET
+
+DATA maxPoolW8CornersAVX2<>+0(SB)/4, $0x00000000
+DATA maxPoolW8CornersAVX2<>+4(SB)/4, $0x00000002
+DATA maxPoolW8CornersAVX2<>+8(SB)/4, $0x00000004
+DATA maxPoolW8CornersAVX2<>+12(SB)/4, $0x00000006
+DATA maxPoolW8CornersAVX2<>+16(SB)/4, $0x00000010
+DATA maxPoolW8CornersAVX2<>+20(SB)/4, $0x00000012
+DATA maxPoolW8CornersAVX2<>+24(SB)/4, $0x00000014
+DATA maxPoolW8CornersAVX2<>+28(SB)/4, $0x00000016
+GLOBL maxPoolW8CornersAVX2<>(SB), RODATA|NOPTR, $32

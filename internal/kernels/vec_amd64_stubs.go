@@ -70,3 +70,70 @@ func maxPool2x2AVX512(dst *float32, idx *int32, src *float32, w int, oh int)
 //
 //go:noescape
 func maxPool2x2W8AVX512(dst *float32, idx *int32, src *float32, pairs int)
+
+// reluAVX2 writes max(x, 0) into dst[:n] by clearing negative values;
+// n is a multiple of 8.
+//
+//go:noescape
+func reluAVX2(dst *float32, x *float32, n int)
+
+// reluBackwardAVX2 adds dy into grad[:n] wherever y is not zero;
+// n is a multiple of 8.
+//
+//go:noescape
+func reluBackwardAVX2(grad *float32, dy *float32, y *float32, n int)
+
+// affineAVX2 writes scale·x + shift into dst[:n]; n is a multiple of 8.
+//
+//go:noescape
+func affineAVX2(dst *float32, x *float32, n int, scale float32, shift float32)
+
+// shiftedSumsAVX2 returns Σ(x − k) and Σ(x − k)² over x[:n];
+// n is a multiple of 16.
+//
+//go:noescape
+func shiftedSumsAVX2(x *float32, n int, k float32) (s float32, ss float32)
+
+// dotSumsAVX2 returns Σdy and Σdy·(x − mu) over dy[:n] and x[:n];
+// n is a multiple of 16.
+//
+//go:noescape
+func dotSumsAVX2(dy *float32, x *float32, n int, mu float32) (sdy float32, sdyx float32)
+
+// bnInputGradAVX2 adds k·(dy − mdy − (x − mu)·c) into dx[:n];
+// n is a multiple of 8.
+//
+//go:noescape
+func bnInputGradAVX2(dx *float32, dy *float32, x *float32, n int, k float32, mdy float32, mu float32, c float32)
+
+// addAVX2 adds src[:n] into dst[:n]; n is a multiple of 8.
+//
+//go:noescape
+func addAVX2(dst *float32, src *float32, n int)
+
+// addScalarAVX2 adds v to x[:n]; n is a multiple of 8.
+//
+//go:noescape
+func addScalarAVX2(x *float32, n int, v float32)
+
+// sumAVX2 returns the sum of x[:n]; n is a multiple of 16.
+//
+//go:noescape
+func sumAVX2(x *float32, n int) float32
+
+// dotAVX2 returns Σ a·b over a[:n] and b[:n]; n is a multiple of 32.
+//
+//go:noescape
+func dotAVX2(a *float32, b *float32, n int) float32
+
+// maxPool2x2AVX2 is maxPool2x2Go on one plane of width w (a multiple of 16)
+// and oh output rows, eight windows per step.
+//
+//go:noescape
+func maxPool2x2AVX2(dst *float32, idx *int32, src *float32, w int, oh int)
+
+// maxPool2x2W8AVX2 is maxPool2x2Go on a plane of width 8, two output rows
+// (32 input floats, eight windows) per step, for pairs steps.
+//
+//go:noescape
+func maxPool2x2W8AVX2(dst *float32, idx *int32, src *float32, pairs int)
