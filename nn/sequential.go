@@ -19,14 +19,28 @@ func NewSequential(layers ...Module) *Sequential {
 
 // Forward implements Module. When gradients are off (evaluation) it recycles
 // each intermediate result as soon as the next layer has consumed it.
+//
+// A ReLU followed by a MaxPool2d runs as the pooling followed by the ReLU:
+// the two commute (ReLU is monotonic, and a window's maximum is positive
+// exactly when its ReLU is), values and gradients alike, and the ReLU then
+// touches a quarter of the data for 2×2 pooling.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	input := x
-	for _, l := range s.Layers {
-		next := l.Forward(x)
-		if x != input && !tensor.GradEnabled() && !sharesStorage(x, next) {
-			x.Free()
+	for i := 0; i < len(s.Layers); i++ {
+		layers := s.Layers[i : i+1]
+		if _, ok := s.Layers[i].(ReLU); ok && i+1 < len(s.Layers) {
+			if _, ok := s.Layers[i+1].(MaxPool2d); ok {
+				layers = []Module{s.Layers[i+1], s.Layers[i]}
+				i++
+			}
 		}
-		x = next
+		for _, l := range layers {
+			next := l.Forward(x)
+			if x != input && !tensor.GradEnabled() && !sharesStorage(x, next) {
+				x.Free()
+			}
+			x = next
+		}
 	}
 	return x
 }
