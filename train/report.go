@@ -202,6 +202,7 @@ func (r *run) writeReport() error {
 			{"CPU", s.Hardware.CPU},
 			{"cores used", fmt.Sprintf("%d of %d", s.Hardware.Threads, s.Hardware.Cores)},
 			{"kernel", s.Hardware.Kernel},
+			{"convolution", s.Hardware.Convolution},
 			{"CPU features", strings.Join(s.Hardware.Features, " ")},
 			{"Kestrel / Go", s.Hardware.Kestrel + " / " + s.Hardware.Go + " " + s.Hardware.OS},
 		},

@@ -161,7 +161,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		res.ImagesPerSec, res.Repeats, res.StepsPerRepeat, res.ImagesPerSecMin, res.ImagesPerSecMax)
 	fmt.Fprintf(stdout, "  step time     %.1f µs (median; the latency of one batch of %d)\n",
 		res.StepMicros, res.BatchSize)
-	fmt.Fprintf(stdout, "  arithmetic    %.1f GFLOP/s (%.1f MFLOP per image)\n",
+	fmt.Fprintf(stdout, "  arithmetic    %.1f GFLOP/s (%.1f MFLOP per image, counted as direct "+
+		"convolution)\n",
 		res.GFlopsPerSec, float64(res.FlopsPerStep)/float64(res.BatchSize)/1e6)
 	fmt.Fprintf(stdout, "  allocations   %.1f per step, %.0f bytes per step\n",
 		res.AllocsPerStep, res.BytesPerStep)

@@ -349,3 +349,12 @@ func winogradProducts(p *winogradPlan, v, m []float32, tiles, lo, hi int) {
 		gemm.SgemmPacked(&p.packs[xi], false, tiles, 1, v[xi*tiles:], ld, 0, m[xi*tiles:], ld)
 	}
 }
+
+// Convolutions describes how c computes convolutions, for reports.
+func (c *CPU) Convolutions() string {
+	if c.Algorithm == ConvIm2col {
+		return "im2col + GEMM"
+	}
+	return "Winograd F(2x2,3x3) for 3x3 stride-1 padding-1 with 16+ channels; " +
+		"im2col + GEMM otherwise"
+}

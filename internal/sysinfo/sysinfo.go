@@ -28,6 +28,9 @@ type Hardware struct {
 	Features    []string `json:"cpu_features"`
 	Kernel      string   `json:"kernel"`
 	KernelPaths []string `json:"kernel_paths"`
+
+	// Convolution says which algorithm computes which convolutions.
+	Convolution string `json:"convolution,omitempty"`
 }
 
 // Describe returns the hardware description of this process.
@@ -50,8 +53,13 @@ func Describe() Hardware {
 			feats = append(feats, f.name)
 		}
 	}
+	conv := ""
+	if c, ok := kernels.Default().(*kernels.CPU); ok {
+		conv = c.Convolutions()
+	}
 	return Hardware{
-		Kestrel: version, Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
+		Convolution: conv,
+		Kestrel:     version, Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPU: cpuModel(), Cores: runtime.NumCPU(), Threads: parallel.Threads(), Features: feats,
 		Kernel: kernels.Default().Name(), KernelPaths: gemm.Paths(),
 	}
