@@ -22,8 +22,15 @@ type microKernel struct {
 	fn func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
 	// transpose, when set, writes dst[(8*b+i)*dstStride + j] = src[j*srcStride + 8*b+i]
-	// (strides in bytes) for i, j < 8 and b < blocks; packing uses it for strided gathers.
-	transpose func(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
+	// (strides in bytes) for i, j < 8 and b < blocks, reading only rows j < rows (0 to 8) of src
+	// and writing zero for the others; packing uses it for strided gathers.
+	transpose func(dst *float32, dstStride int, src *float32, srcStride int, rows, blocks int)
+
+	// interleave6, when set, writes dst[48*b + 6*i + j] = src[j*srcStride + 8*b+i] (srcStride in
+	// bytes) for i < 8, j < 6 and b < blocks, reading only rows j < rows (1 to 6) of src and
+	// writing zero for the others: eight steps of a six-row panel per block, and nothing past
+	// the last block. Packing uses it for six-row panels of A.
+	interleave6 func(dst, src *float32, srcStride, rows, blocks int)
 
 	// copyPanel, when set, copies kc rows of nr floats, srcStride bytes apart, to consecutive
 	// rows of dst; packing uses it for whole panels of contiguous steps.

@@ -182,23 +182,70 @@ func TestMatchesReference(t *testing.T) {
 					}
 				}
 			}
-			want := append([]float32(nil), o.c...)
-			Reference(s.transA, s.transB, s.m, s.n, s.k, v.alpha, o.a, o.lda, o.b, o.ldb, v.beta,
-				want, o.ldc)
-			for _, p := range Paths() {
-				restore, err := Use(p)
-				if err != nil {
-					t.Fatal(err)
+			checkAllPaths(t, s, v, o, runners)
+		}
+	}
+}
+
+// checkAllPaths checks the product s with scalars v on operands o against Reference, with each
+// of rs on every kernel path.
+func checkAllPaths(t *testing.T, s shape, v variant, o operands, rs []runner) {
+	t.Helper()
+	want := append([]float32(nil), o.c...)
+	Reference(s.transA, s.transB, s.m, s.n, s.k, v.alpha, o.a, o.lda, o.b, o.ldb, v.beta,
+		want, o.ldc)
+	for _, p := range Paths() {
+		restore, err := Use(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			got := append([]float32(nil), o.c...)
+			r.f(s.transA, s.transB, s.m, s.n, s.k, v.alpha, o.a, o.lda, o.b, o.ldb, v.beta, got,
+				o.ldc)
+			checkC(t, p+" "+r.name, s, v, o, want, got)
+		}
+		restore()
+	}
+}
+
+// TestPanelEdgesMatchReference checks every path against Reference where packing changes course:
+// every count of valid rows in the last A and B panels (m and n up to past two panels of the
+// widest kernel), k below, at and just past a multiple of 8 and across k blocks, leading
+// dimensions wider than the rows (their padding is NaN), and all four transpose combinations.
+func TestPanelEdgesMatchReference(t *testing.T) {
+	ms := []int{1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 17, 64}
+	ns := []int{1, 5, 16, 27, 33}
+	ks := []int{1, 7, 8, 9, 23, 264}
+	i := 0
+	for _, m := range ms {
+		for _, n := range ns {
+			for _, k := range ks {
+				for _, ta := range []bool{false, true} {
+					for _, tb := range []bool{false, true} {
+						s := shape{fmt.Sprintf("%dx%dx%d_%t_%t", m, n, k, ta, tb), m, n, k, ta, tb}
+						v := variants[i%2]
+						o := newOperands(rand.New(rand.NewSource(int64(i))), s, i%3*2)
+						checkAllPaths(t, s, v, o, runners[:1])
+						i++
+					}
 				}
-				for _, r := range runners {
-					got := append([]float32(nil), o.c...)
-					r.f(s.transA, s.transB, s.m, s.n, s.k, v.alpha, o.a, o.lda, o.b, o.ldb,
-						v.beta, got, o.ldc)
-					checkC(t, p+" "+r.name, s, v, o, want, got)
-				}
-				restore()
 			}
 		}
+	}
+}
+
+// TestLongKMatchesReference checks every path against Reference on products with thousands of
+// k steps and A row-major, as in convolution weight gradients, with and without padded rows.
+func TestLongKMatchesReference(t *testing.T) {
+	for i, s := range []shape{
+		{"winograd_dW", 64, 32, 8192, false, true},
+		{"conv1_dW", 32, 27, 1024, false, true},
+		{"odd", 19, 21, 3001, false, false},
+		{"odd_transA", 19, 21, 3001, true, true},
+	} {
+		o := newOperands(rand.New(rand.NewSource(int64(i))), s, i%2*5)
+		checkAllPaths(t, s, variants[i%2], o, []runner{runners[0], parallel(2)})
 	}
 }
 
@@ -329,6 +376,12 @@ func BenchmarkFC1InputGrad(b *testing.B)    { benchmarkShape(b, modelShapes[11])
 func BenchmarkFC2Forward(b *testing.B)      { benchmarkShape(b, modelShapes[12]) }
 func BenchmarkFC2WeightGrad(b *testing.B)   { benchmarkShape(b, modelShapes[13]) }
 func BenchmarkFC2InputGrad(b *testing.B)    { benchmarkShape(b, modelShapes[14]) }
+
+// BenchmarkWinogradWeightGrad times the shape of one Winograd weight-gradient product: dM·Vᵀ
+// with A row-major and B transposed, both with a long k.
+func BenchmarkWinogradWeightGrad(b *testing.B) {
+	benchmarkShape(b, shape{"winograd_dW", 64, 32, 8192, false, true})
+}
 
 // forEachPath runs fn once per supported kernel path with that path selected.
 func forEachPath(t *testing.T, fn func(t *testing.T)) {

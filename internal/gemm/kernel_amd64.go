@@ -13,7 +13,7 @@ func archKernels() []*microKernel {
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, &microKernel{path: "avx2", mr: 6, nr: 16, fn: kernelAVX2x6x16,
-			transpose: transpose8x8, copyPanel: copyPanel16})
+			transpose: transpose8x8, interleave6: interleave6x8, copyPanel: copyPanel16})
 	}
 	return ks
 }

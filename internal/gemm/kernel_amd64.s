@@ -362,79 +362,907 @@ store:
 	VZEROUPPER
 	RET
 
-// func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
+// func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int, rows int, blocks int)
 // Requires: AVX
-TEXT ·transpose8x8(SB), NOSPLIT, $0-40
+TEXT ·transpose8x8(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ dstStride+8(FP), R8
 	MOVQ src+16(FP), SI
 	MOVQ srcStride+24(FP), R9
-	MOVQ blocks+32(FP), CX
+	MOVQ rows+32(FP), BX
+	MOVQ blocks+40(FP), CX
 	LEAQ (R9)(R9*2), R10
+	LEAQ (SI)(R9*4), AX
+	LEAQ (R8)(R8*2), R11
 
-block:
+	// one loop per count of valid rows
+	CMPQ BX, $0x00
+	JLE  rows0
+	CMPQ BX, $0x01
+	JEQ  rows1
+	CMPQ BX, $0x02
+	JEQ  rows2
+	CMPQ BX, $0x03
+	JEQ  rows3
+	CMPQ BX, $0x04
+	JEQ  rows4
+	CMPQ BX, $0x05
+	JEQ  rows5
+	CMPQ BX, $0x06
+	JEQ  rows6
+	CMPQ BX, $0x07
+	JEQ  rows7
+
+rows8:
 	TESTQ CX, CX
 	JLE   done
 
-	// load eight source rows
-	MOVQ    SI, AX
-	VMOVUPS (AX), Y0
-	VMOVUPS (AX)(R9*1), Y1
-	VMOVUPS (AX)(R9*2), Y2
-	VMOVUPS (AX)(R10*1), Y3
-	LEAQ    (AX)(R9*4), AX
-	VMOVUPS (AX), Y4
-	VMOVUPS (AX)(R9*1), Y5
-	VMOVUPS (AX)(R9*2), Y6
-	VMOVUPS (AX)(R10*1), Y7
-	LEAQ    (AX)(R9*4), AX
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VMOVUPS     (SI), X0
+	VINSERTF128 $0x01, (AX), Y0, Y0
+	VMOVUPS     (SI)(R9*1), X1
+	VINSERTF128 $0x01, (AX)(R9*1), Y1, Y1
+	VMOVUPS     (SI)(R9*2), X2
+	VINSERTF128 $0x01, (AX)(R9*2), Y2, Y2
+	VMOVUPS     (SI)(R10*1), X3
+	VINSERTF128 $0x01, (AX)(R10*1), Y3, Y3
+	VMOVUPS     16(SI), X4
+	VINSERTF128 $0x01, 16(AX), Y4, Y4
+	VMOVUPS     16(SI)(R9*1), X5
+	VINSERTF128 $0x01, 16(AX)(R9*1), Y5, Y5
+	VMOVUPS     16(SI)(R9*2), X6
+	VINSERTF128 $0x01, 16(AX)(R9*2), Y6, Y6
+	VMOVUPS     16(SI)(R10*1), X7
+	VINSERTF128 $0x01, 16(AX)(R10*1), Y7, Y7
 
-	// interleave pairs, then quads, then 128-bit halves
-	VUNPCKLPS  Y1, Y0, Y8
-	VUNPCKHPS  Y1, Y0, Y9
-	VUNPCKLPS  Y3, Y2, Y10
-	VUNPCKHPS  Y3, Y2, Y11
-	VUNPCKLPS  Y5, Y4, Y12
-	VUNPCKHPS  Y5, Y4, Y13
-	VUNPCKLPS  Y7, Y6, Y14
-	VUNPCKHPS  Y7, Y6, Y15
-	VSHUFPS    $0x44, Y10, Y8, Y0
-	VSHUFPS    $0xee, Y10, Y8, Y1
-	VSHUFPS    $0x44, Y11, Y9, Y2
-	VSHUFPS    $0xee, Y11, Y9, Y3
-	VSHUFPS    $0x44, Y14, Y12, Y4
-	VSHUFPS    $0xee, Y14, Y12, Y5
-	VSHUFPS    $0x44, Y15, Y13, Y6
-	VSHUFPS    $0xee, Y15, Y13, Y7
-	VPERM2F128 $0x20, Y4, Y0, Y8
-	VPERM2F128 $0x31, Y4, Y0, Y12
-	VPERM2F128 $0x20, Y5, Y1, Y9
-	VPERM2F128 $0x31, Y5, Y1, Y13
-	VPERM2F128 $0x20, Y6, Y2, Y10
-	VPERM2F128 $0x31, Y6, Y2, Y14
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y15
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
 
 	// store eight destination rows
-	MOVQ    DI, AX
-	LEAQ    (R8)(R8*2), R11
-	VMOVUPS Y8, (AX)
-	VMOVUPS Y9, (AX)(R8*1)
-	VMOVUPS Y10, (AX)(R8*2)
-	VMOVUPS Y11, (AX)(R11*1)
-	LEAQ    (AX)(R8*4), AX
-	VMOVUPS Y12, (AX)
-	VMOVUPS Y13, (AX)(R8*1)
-	VMOVUPS Y14, (AX)(R8*2)
-	VMOVUPS Y15, (AX)(R11*1)
-	LEAQ    (AX)(R8*4), AX
-	MOVQ    AX, DI
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
 	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
 	DECQ    CX
-	JMP     block
+	JMP     rows8
+
+rows7:
+	TESTQ CX, CX
+	JLE   done
+
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VMOVUPS     (SI), X0
+	VINSERTF128 $0x01, (AX), Y0, Y0
+	VMOVUPS     (SI)(R9*1), X1
+	VINSERTF128 $0x01, (AX)(R9*1), Y1, Y1
+	VMOVUPS     (SI)(R9*2), X2
+	VINSERTF128 $0x01, (AX)(R9*2), Y2, Y2
+	VMOVUPS     (SI)(R10*1), X3
+	VMOVUPS     16(SI), X4
+	VINSERTF128 $0x01, 16(AX), Y4, Y4
+	VMOVUPS     16(SI)(R9*1), X5
+	VINSERTF128 $0x01, 16(AX)(R9*1), Y5, Y5
+	VMOVUPS     16(SI)(R9*2), X6
+	VINSERTF128 $0x01, 16(AX)(R9*2), Y6, Y6
+	VMOVUPS     16(SI)(R10*1), X7
+
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
+
+	// store eight destination rows
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JMP     rows7
+
+rows6:
+	TESTQ CX, CX
+	JLE   done
+
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VMOVUPS     (SI), X0
+	VINSERTF128 $0x01, (AX), Y0, Y0
+	VMOVUPS     (SI)(R9*1), X1
+	VINSERTF128 $0x01, (AX)(R9*1), Y1, Y1
+	VMOVUPS     (SI)(R9*2), X2
+	VMOVUPS     (SI)(R10*1), X3
+	VMOVUPS     16(SI), X4
+	VINSERTF128 $0x01, 16(AX), Y4, Y4
+	VMOVUPS     16(SI)(R9*1), X5
+	VINSERTF128 $0x01, 16(AX)(R9*1), Y5, Y5
+	VMOVUPS     16(SI)(R9*2), X6
+	VMOVUPS     16(SI)(R10*1), X7
+
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
+
+	// store eight destination rows
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JMP     rows6
+
+rows5:
+	TESTQ CX, CX
+	JLE   done
+
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VMOVUPS     (SI), X0
+	VINSERTF128 $0x01, (AX), Y0, Y0
+	VMOVUPS     (SI)(R9*1), X1
+	VMOVUPS     (SI)(R9*2), X2
+	VMOVUPS     (SI)(R10*1), X3
+	VMOVUPS     16(SI), X4
+	VINSERTF128 $0x01, 16(AX), Y4, Y4
+	VMOVUPS     16(SI)(R9*1), X5
+	VMOVUPS     16(SI)(R9*2), X6
+	VMOVUPS     16(SI)(R10*1), X7
+
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
+
+	// store eight destination rows
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JMP     rows5
+
+rows4:
+	TESTQ CX, CX
+	JLE   done
+
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R9*1), X1
+	VMOVUPS (SI)(R9*2), X2
+	VMOVUPS (SI)(R10*1), X3
+	VMOVUPS 16(SI), X4
+	VMOVUPS 16(SI)(R9*1), X5
+	VMOVUPS 16(SI)(R9*2), X6
+	VMOVUPS 16(SI)(R10*1), X7
+
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
+
+	// store eight destination rows
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JMP     rows4
+
+rows3:
+	TESTQ CX, CX
+	JLE   done
+
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R9*1), X1
+	VMOVUPS (SI)(R9*2), X2
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS 16(SI), X4
+	VMOVUPS 16(SI)(R9*1), X5
+	VMOVUPS 16(SI)(R9*2), X6
+	VXORPS  Y7, Y7, Y7
+
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
+
+	// store eight destination rows
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JMP     rows3
+
+rows2:
+	TESTQ CX, CX
+	JLE   done
+
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R9*1), X1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS 16(SI), X4
+	VMOVUPS 16(SI)(R9*1), X5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
+
+	// store eight destination rows
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JMP     rows2
+
+rows1:
+	TESTQ CX, CX
+	JLE   done
+
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VMOVUPS (SI), X0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS 16(SI), X4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
+
+	// store eight destination rows
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JMP     rows1
+
+rows0:
+	TESTQ CX, CX
+	JLE   done
+
+	// y[h*4+j] = columns 4h..4h+3 of row j, then of row j+4
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	// 4×4 transposes within each 128-bit lane give destination rows 0-3 and 4-7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xee, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xee, Y11, Y9, Y3
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xee, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xee, Y15, Y13, Y7
+
+	// store eight destination rows
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (DI)(R8*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (DI)(R8*1)
+	VMOVUPS Y6, (DI)(R8*2)
+	VMOVUPS Y7, (DI)(R11*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, AX
+	DECQ    CX
+	JMP     rows0
 
 done:
 	VZEROUPPER
+	RET
+
+// func interleave6x8(dst *float32, src *float32, srcStride int, rows int, blocks int)
+// Requires: AVX
+TEXT ·interleave6x8(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R9
+	MOVQ rows+24(FP), BX
+	MOVQ blocks+32(FP), CX
+	LEAQ (R9)(R9*2), R10
+	LEAQ (SI)(R10*1), AX
+
+	// one loop per count of valid rows
+	CMPQ BX, $0x01
+	JLE  rows1
+	CMPQ BX, $0x02
+	JEQ  rows2
+	CMPQ BX, $0x03
+	JEQ  rows3
+	CMPQ BX, $0x04
+	JEQ  rows4
+	CMPQ BX, $0x05
+	JEQ  rows5
+
+rows6:
+	TESTQ CX, CX
+	JLE   done
+
+	// steps 0-3: four columns of rows 0-5
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R9*1), X1
+	VMOVUPS (SI)(R9*2), X2
+	VMOVUPS (AX), X3
+	VMOVUPS (AX)(R9*1), X4
+	VMOVUPS (AX)(R9*2), X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, (DI)
+	VMOVLPS   X14, 16(DI)
+	VMOVUPS   X7, 24(DI)
+	VMOVHPS   X14, 40(DI)
+	VMOVUPS   X8, 48(DI)
+	VMOVLPS   X15, 64(DI)
+	VMOVUPS   X9, 72(DI)
+	VMOVHPS   X15, 88(DI)
+
+	// steps 4-7: four columns of rows 0-5
+	VMOVUPS 16(SI), X0
+	VMOVUPS 16(SI)(R9*1), X1
+	VMOVUPS 16(SI)(R9*2), X2
+	VMOVUPS 16(AX), X3
+	VMOVUPS 16(AX)(R9*1), X4
+	VMOVUPS 16(AX)(R9*2), X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, 96(DI)
+	VMOVLPS   X14, 112(DI)
+	VMOVUPS   X7, 120(DI)
+	VMOVHPS   X14, 136(DI)
+	VMOVUPS   X8, 144(DI)
+	VMOVLPS   X15, 160(DI)
+	VMOVUPS   X9, 168(DI)
+	VMOVHPS   X15, 184(DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, AX
+	ADDQ      $0x000000c0, DI
+	DECQ      CX
+	JMP       rows6
+
+rows5:
+	TESTQ CX, CX
+	JLE   done
+
+	// steps 0-3: four columns of rows 0-5
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R9*1), X1
+	VMOVUPS (SI)(R9*2), X2
+	VMOVUPS (AX), X3
+	VMOVUPS (AX)(R9*1), X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, (DI)
+	VMOVLPS   X14, 16(DI)
+	VMOVUPS   X7, 24(DI)
+	VMOVHPS   X14, 40(DI)
+	VMOVUPS   X8, 48(DI)
+	VMOVLPS   X15, 64(DI)
+	VMOVUPS   X9, 72(DI)
+	VMOVHPS   X15, 88(DI)
+
+	// steps 4-7: four columns of rows 0-5
+	VMOVUPS 16(SI), X0
+	VMOVUPS 16(SI)(R9*1), X1
+	VMOVUPS 16(SI)(R9*2), X2
+	VMOVUPS 16(AX), X3
+	VMOVUPS 16(AX)(R9*1), X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, 96(DI)
+	VMOVLPS   X14, 112(DI)
+	VMOVUPS   X7, 120(DI)
+	VMOVHPS   X14, 136(DI)
+	VMOVUPS   X8, 144(DI)
+	VMOVLPS   X15, 160(DI)
+	VMOVUPS   X9, 168(DI)
+	VMOVHPS   X15, 184(DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, AX
+	ADDQ      $0x000000c0, DI
+	DECQ      CX
+	JMP       rows5
+
+rows4:
+	TESTQ CX, CX
+	JLE   done
+
+	// steps 0-3: four columns of rows 0-5
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R9*1), X1
+	VMOVUPS (SI)(R9*2), X2
+	VMOVUPS (AX), X3
+	VXORPS  X4, X4, X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, (DI)
+	VMOVLPS   X14, 16(DI)
+	VMOVUPS   X7, 24(DI)
+	VMOVHPS   X14, 40(DI)
+	VMOVUPS   X8, 48(DI)
+	VMOVLPS   X15, 64(DI)
+	VMOVUPS   X9, 72(DI)
+	VMOVHPS   X15, 88(DI)
+
+	// steps 4-7: four columns of rows 0-5
+	VMOVUPS 16(SI), X0
+	VMOVUPS 16(SI)(R9*1), X1
+	VMOVUPS 16(SI)(R9*2), X2
+	VMOVUPS 16(AX), X3
+	VXORPS  X4, X4, X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, 96(DI)
+	VMOVLPS   X14, 112(DI)
+	VMOVUPS   X7, 120(DI)
+	VMOVHPS   X14, 136(DI)
+	VMOVUPS   X8, 144(DI)
+	VMOVLPS   X15, 160(DI)
+	VMOVUPS   X9, 168(DI)
+	VMOVHPS   X15, 184(DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, AX
+	ADDQ      $0x000000c0, DI
+	DECQ      CX
+	JMP       rows4
+
+rows3:
+	TESTQ CX, CX
+	JLE   done
+
+	// steps 0-3: four columns of rows 0-5
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R9*1), X1
+	VMOVUPS (SI)(R9*2), X2
+	VXORPS  X3, X3, X3
+	VXORPS  X4, X4, X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, (DI)
+	VMOVLPS   X14, 16(DI)
+	VMOVUPS   X7, 24(DI)
+	VMOVHPS   X14, 40(DI)
+	VMOVUPS   X8, 48(DI)
+	VMOVLPS   X15, 64(DI)
+	VMOVUPS   X9, 72(DI)
+	VMOVHPS   X15, 88(DI)
+
+	// steps 4-7: four columns of rows 0-5
+	VMOVUPS 16(SI), X0
+	VMOVUPS 16(SI)(R9*1), X1
+	VMOVUPS 16(SI)(R9*2), X2
+	VXORPS  X3, X3, X3
+	VXORPS  X4, X4, X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, 96(DI)
+	VMOVLPS   X14, 112(DI)
+	VMOVUPS   X7, 120(DI)
+	VMOVHPS   X14, 136(DI)
+	VMOVUPS   X8, 144(DI)
+	VMOVLPS   X15, 160(DI)
+	VMOVUPS   X9, 168(DI)
+	VMOVHPS   X15, 184(DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, AX
+	ADDQ      $0x000000c0, DI
+	DECQ      CX
+	JMP       rows3
+
+rows2:
+	TESTQ CX, CX
+	JLE   done
+
+	// steps 0-3: four columns of rows 0-5
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R9*1), X1
+	VXORPS  X2, X2, X2
+	VXORPS  X3, X3, X3
+	VXORPS  X4, X4, X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, (DI)
+	VMOVLPS   X14, 16(DI)
+	VMOVUPS   X7, 24(DI)
+	VMOVHPS   X14, 40(DI)
+	VMOVUPS   X8, 48(DI)
+	VMOVLPS   X15, 64(DI)
+	VMOVUPS   X9, 72(DI)
+	VMOVHPS   X15, 88(DI)
+
+	// steps 4-7: four columns of rows 0-5
+	VMOVUPS 16(SI), X0
+	VMOVUPS 16(SI)(R9*1), X1
+	VXORPS  X2, X2, X2
+	VXORPS  X3, X3, X3
+	VXORPS  X4, X4, X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, 96(DI)
+	VMOVLPS   X14, 112(DI)
+	VMOVUPS   X7, 120(DI)
+	VMOVHPS   X14, 136(DI)
+	VMOVUPS   X8, 144(DI)
+	VMOVLPS   X15, 160(DI)
+	VMOVUPS   X9, 168(DI)
+	VMOVHPS   X15, 184(DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, AX
+	ADDQ      $0x000000c0, DI
+	DECQ      CX
+	JMP       rows2
+
+rows1:
+	TESTQ CX, CX
+	JLE   done
+
+	// steps 0-3: four columns of rows 0-5
+	VMOVUPS (SI), X0
+	VXORPS  X1, X1, X1
+	VXORPS  X2, X2, X2
+	VXORPS  X3, X3, X3
+	VXORPS  X4, X4, X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, (DI)
+	VMOVLPS   X14, 16(DI)
+	VMOVUPS   X7, 24(DI)
+	VMOVHPS   X14, 40(DI)
+	VMOVUPS   X8, 48(DI)
+	VMOVLPS   X15, 64(DI)
+	VMOVUPS   X9, 72(DI)
+	VMOVHPS   X15, 88(DI)
+
+	// steps 4-7: four columns of rows 0-5
+	VMOVUPS 16(SI), X0
+	VXORPS  X1, X1, X1
+	VXORPS  X2, X2, X2
+	VXORPS  X3, X3, X3
+	VXORPS  X4, X4, X4
+	VXORPS  X5, X5, X5
+
+	// rows 0-3 of each step, and rows 4-5 of two steps per register
+	VUNPCKLPS X1, X0, X10
+	VUNPCKHPS X1, X0, X11
+	VUNPCKLPS X3, X2, X12
+	VUNPCKHPS X3, X2, X13
+	VSHUFPS   $0x44, X12, X10, X6
+	VSHUFPS   $0xee, X12, X10, X7
+	VSHUFPS   $0x44, X13, X11, X8
+	VSHUFPS   $0xee, X13, X11, X9
+	VUNPCKLPS X5, X4, X14
+	VUNPCKHPS X5, X4, X15
+	VMOVUPS   X6, 96(DI)
+	VMOVLPS   X14, 112(DI)
+	VMOVUPS   X7, 120(DI)
+	VMOVHPS   X14, 136(DI)
+	VMOVUPS   X8, 144(DI)
+	VMOVLPS   X15, 160(DI)
+	VMOVUPS   X9, 168(DI)
+	VMOVHPS   X15, 184(DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, AX
+	ADDQ      $0x000000c0, DI
+	DECQ      CX
+	JMP       rows1
+
+done:
 	RET
 
 // func copyPanel32(dst *float32, src *float32, srcStride int, kc int)

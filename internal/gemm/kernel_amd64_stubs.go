@@ -14,10 +14,17 @@ func kernelAVX512x8x32(kc int, a *float32, b *float32, c *float32, ldc int, alph
 //go:noescape
 func kernelAVX2x6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
 
-// transpose8x8 transposes blocks 8×8 floats between byte-strided rows with AVX.
+// transpose8x8 transposes blocks of 8×8 floats between byte-strided rows with AVX;
+// source rows from index rows on count as zeros.
 //
 //go:noescape
-func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
+func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int, rows int, blocks int)
+
+// interleave6x8 packs blocks of 8 columns of 6 byte-strided rows as 8 steps of 6
+// floats with AVX; source rows from index rows on count as zeros.
+//
+//go:noescape
+func interleave6x8(dst *float32, src *float32, srcStride int, rows int, blocks int)
 
 // copyPanel32 copies kc rows of 32 floats, srcStride bytes apart, to consecutive rows of dst with AVX.
 //

@@ -15,7 +15,7 @@ func packA(kern *microKernel, dst []float32, transA bool, a []float32, lda, i0, 
 		}
 
 		// op(A)[i][p] = a[i*lda+p]: row r of A fills slot r of every step.
-		interleave(kern.transpose, panel, mr, a, (i0+ir)*lda+p0, lda, rows, kc)
+		interleave(kern, panel, mr, a, (i0+ir)*lda+p0, lda, rows, kc)
 	}
 }
 
@@ -38,7 +38,7 @@ func packB(kern *microKernel, dst []float32, transB bool, b []float32, ldb, p0, 
 		}
 
 		// op(B)[p][j] = b[j*ldb+p]: row j of B fills slot j of every step.
-		interleave(kern.transpose, panel, nr, b, (j0+jr)*ldb+p0, ldb, cols, kc)
+		interleave(kern, panel, nr, b, (j0+jr)*ldb+p0, ldb, cols, kc)
 	}
 }
 
@@ -55,10 +55,38 @@ func copySteps(panel []float32, width int, src []float32, off, ld, valid, kc int
 }
 
 // interleave fills panel (kc steps of width floats) so that slot r of step p is
-// src[off+r*ld+p] for r < valid, and zero for valid <= r < width. transpose, when not nil,
-// moves whole 8×8 blocks.
-func interleave(transpose func(dst *float32, dstStride int, src *float32, srcStride int,
-	blocks int), panel []float32, width int, src []float32, off, ld, valid, kc int) {
+// src[off+r*ld+p] for r < valid, and zero for valid <= r < width. The helper of kern for the
+// width, when set (interleave6 for width 6, transpose for multiples of 8), fills whole blocks
+// of eight steps, and interleaveSteps the remaining steps.
+func interleave(kern *microKernel, panel []float32, width int, src []float32, off, ld, valid,
+	kc int) {
+	blocks := kc / 8
+	if blocks == 0 || valid <= 0 {
+		interleaveSteps(panel, width, src, off, ld, valid, 0, kc)
+		return
+	}
+
+	// the helpers read steps p < 8*blocks of rows r < valid and write the steps they fill.
+	_ = src[off+(valid-1)*ld+kc-1]
+	_ = panel[kc*width-1]
+	switch {
+	case width == 6 && kern.interleave6 != nil:
+		kern.interleave6(&panel[0], &src[off], ld*4, valid, blocks)
+	case width%8 == 0 && kern.transpose != nil:
+		// eight slots at a time; groups past valid read nothing and write zeros.
+		for r := 0; r < width; r += 8 {
+			rows := min(max(valid-r, 0), 8)
+			kern.transpose(&panel[r], width*4, &src[off+min(r, valid-1)*ld], ld*4, rows, blocks)
+		}
+	default:
+		blocks = 0
+	}
+	interleaveSteps(panel, width, src, off, ld, valid, blocks*8, kc)
+}
+
+// interleaveSteps is interleave in plain Go for steps p0 to kc only. It is the reference the
+// helpers are tested against.
+func interleaveSteps(panel []float32, width int, src []float32, off, ld, valid, p0, kc int) {
 	// groups of eight source rows stream together into eight adjacent slots.
 	r := 0
 	for ; r+8 <= valid; r += 8 {
@@ -71,11 +99,6 @@ func interleave(transpose func(dst *float32, dstStride int, src *float32, srcStr
 		s5 := src[o+5*ld : o+5*ld+kc]
 		s6 := src[o+6*ld : o+6*ld+kc]
 		s7 := src[o+7*ld : o+7*ld+kc]
-		p0 := 0
-		if blocks := kc / 8; transpose != nil && blocks > 0 {
-			transpose(&panel[r], width*4, &s0[0], ld*4, blocks)
-			p0 = blocks * 8
-		}
 		for p := p0; p < kc; p++ {
 			d := panel[p*width+r : p*width+r+8 : p*width+r+8]
 			d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
@@ -92,7 +115,7 @@ func interleave(transpose func(dst *float32, dstStride int, src *float32, srcStr
 		s3 := src[o+3*ld : o+3*ld+kc]
 		s4 := src[o+4*ld : o+4*ld+kc]
 		s5 := src[o+5*ld : o+5*ld+kc]
-		for p := 0; p < kc; p++ {
+		for p := p0; p < kc; p++ {
 			d := panel[p*width+r : p*width+r+6 : p*width+r+6]
 			d[0], d[1], d[2], d[3], d[4], d[5] = s0[p], s1[p], s2[p], s3[p], s4[p], s5[p]
 		}
@@ -102,12 +125,12 @@ func interleave(transpose func(dst *float32, dstStride int, src *float32, srcStr
 	// leftover rows one at a time, then the zero padding.
 	for ; r < valid; r++ {
 		o := off + r*ld
-		for p, v := range src[o : o+kc] {
-			panel[p*width+r] = v
+		for p, v := range src[o+p0 : o+kc] {
+			panel[(p0+p)*width+r] = v
 		}
 	}
 	if valid < width {
-		for p := 0; p < kc; p++ {
+		for p := p0; p < kc; p++ {
 			clear(panel[p*width+valid : p*width+width])
 		}
 	}
