@@ -36,8 +36,10 @@ const (
 	ConvIm2col
 )
 
-// winogradMinChannels is the fewest input and output channels for which the
-// Winograd transforms cost less than the multiplications they save.
+// winogradMinChannels is the fewest input and output channels Winograd is
+// used for: with the three colour channels of a first layer the transformed
+// products would have k = 3, too short for the micro-kernel, and the
+// transforms would cost as much as the multiplications they save.
 const winogradMinChannels = 16
 
 // useWinograd reports whether ConvAuto computes s with Winograd F(2×2, 3×3).
