@@ -187,6 +187,12 @@ func TestTorchParitySimpleCNN(t *testing.T) {
 			var smooth *tensor.Tensor
 			tensor.NoGrad(func() { smooth = tensor.CrossEntropy(logits, labels, 0.1) })
 			compare(t, ref, "eval.smooth_loss", smooth.Data, []int{}, values)
+
+			// without gradients the model folds batch normalisation into the
+			// convolutions; its logits must still be PyTorch's
+			var folded *tensor.Tensor
+			tensor.NoGrad(func() { folded = m.Forward(x) })
+			compare(t, ref, "eval.logits", folded.Data, folded.Shape, values)
 		}
 	}
 }

@@ -1,7 +1,10 @@
 package nn
 
 import (
+	"math"
+	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/kestrel-ml/kestrel/tensor"
 )
@@ -10,6 +13,12 @@ import (
 // "i.<name>", as in PyTorch's nn.Sequential.
 type Sequential struct {
 	Layers []Module
+
+	// folded holds, by layer index, the convolutions with the evaluation-mode
+	// batch normalisation after them folded in, for forward passes without
+	// gradients; mu guards it.
+	mu     sync.Mutex
+	folded map[int]*Conv2d
 }
 
 // NewSequential returns a container of the given layers.
@@ -23,14 +32,29 @@ func NewSequential(layers ...Module) *Sequential {
 // A ReLU followed by a MaxPool2d runs as the pooling followed by the ReLU:
 // the two commute (ReLU is monotonic, and a window's maximum is positive
 // exactly when its ReLU is), values and gradients alike, and the ReLU then
-// touches a quarter of the data for 2×2 pooling.
+// touches a quarter of the data for 2×2 pooling. Without gradients, a Conv2d
+// followed by a BatchNorm2d in evaluation mode runs as one convolution whose
+// weights and bias have the normalisation folded in, when the batch is large
+// enough for that to pay (see worthFolding): it saves a pass over the
+// convolution's output and rounds differently only in the last bits.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	input := x
 	for i := 0; i < len(s.Layers); i++ {
 		layers := s.Layers[i : i+1]
-		if _, ok := s.Layers[i].(ReLU); ok && i+1 < len(s.Layers) {
-			if _, ok := s.Layers[i+1].(MaxPool2d); ok {
-				layers = []Module{s.Layers[i+1], s.Layers[i]}
+		next := Module(nil)
+		if i+1 < len(s.Layers) {
+			next = s.Layers[i+1]
+		}
+		switch l := s.Layers[i].(type) {
+		case ReLU:
+			if _, ok := next.(MaxPool2d); ok {
+				layers = []Module{next, l}
+				i++
+			}
+		case *Conv2d:
+			if bn, ok := next.(*BatchNorm2d); ok && !bn.training && !tensor.GradEnabled() &&
+				worthFolding(x, l) {
+				layers = []Module{foldedPair{s, i, l, bn}}
 				i++
 			}
 		}
@@ -43,6 +67,79 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 		}
 	}
 	return x
+}
+
+// worthFolding reports whether folding a normalisation into conv saves more
+// than it costs for input x: folding touches every weight, the pass it saves
+// every output (about N·OC·H·W values), so a single image through a layer with
+// many weights is better off without it.
+func worthFolding(x *tensor.Tensor, conv *Conv2d) bool {
+	if x.Dim() != 4 {
+		return false
+	}
+	outputs := x.Shape[0] * conv.Weight.Shape[0] * x.Shape[2] * x.Shape[3]
+	return outputs >= 4*conv.Weight.Numel()
+}
+
+// foldedPair is layer i, a convolution, and the evaluation-mode batch
+// normalisation after it, run as one folded convolution.
+type foldedPair struct {
+	s    *Sequential
+	i    int
+	conv *Conv2d
+	bn   *BatchNorm2d
+}
+
+// Forward implements Module. The folded weights are rebuilt at every call,
+// into the same buffers (so that a backend may recognise them), and used under
+// the container's lock, so concurrent passes take turns.
+func (p foldedPair) Forward(x *tensor.Tensor) *tensor.Tensor {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	return p.s.fold(p.i, p.conv, p.bn).Forward(x)
+}
+
+// State implements Module; the pair is only ever run, never saved.
+func (foldedPair) State(string) []State { return nil }
+
+// SetTraining implements Module.
+func (foldedPair) SetTraining(bool) {}
+
+// fold returns the convolution conv (layer i) with the evaluation-mode
+// normalisation bn folded in: with scale = gamma/√(running_var + eps), weight
+// scale·W and bias scale·(b − running_mean) + beta, following the layers'
+// current state. The caller holds s.mu.
+func (s *Sequential) fold(i int, conv *Conv2d, bn *BatchNorm2d) *Conv2d {
+	if s.folded == nil {
+		s.folded = map[int]*Conv2d{}
+	}
+	f := s.folded[i]
+	if f == nil || !slices.Equal(f.Weight.Shape, conv.Weight.Shape) {
+		f = &Conv2d{
+			Weight: tensor.Zeros(conv.Weight.Shape...),
+			Bias:   tensor.Zeros(conv.Weight.Shape[0]),
+		}
+		s.folded[i] = f
+	}
+	f.Stride, f.Padding = conv.Stride, conv.Padding
+
+	oc := conv.Weight.Shape[0]
+	per := conv.Weight.Numel() / oc
+	for o := 0; o < oc; o++ {
+		v := float64(bn.Running.RunningVar[o]) + bn.Eps
+		scale := float64(bn.Weight.Data[o]) / math.Sqrt(v)
+		w, fw := conv.Weight.Data[o*per:(o+1)*per], f.Weight.Data[o*per:(o+1)*per]
+		for j, x := range w {
+			fw[j] = float32(float64(x) * scale)
+		}
+		b := 0.0
+		if conv.Bias != nil {
+			b = float64(conv.Bias.Data[o])
+		}
+		f.Bias.Data[o] = float32((b-float64(bn.Running.RunningMean[o]))*scale +
+			float64(bn.Bias.Data[o]))
+	}
+	return f
 }
 
 // sharesStorage reports whether a and b are backed by the same memory.

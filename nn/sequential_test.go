@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -47,5 +48,41 @@ func TestSequentialPoolsBeforeReLU(t *testing.T) {
 	}
 	if nonzero == 0 {
 		t.Fatal("no gradient reached the input")
+	}
+}
+
+// TestSequentialFoldsBatchNorm checks that a Conv2d followed by an
+// evaluation-mode BatchNorm2d, which Sequential runs as one folded convolution
+// when gradients are off, matches the two layers run one after the other, and
+// follows changes to the normalisation's state.
+func TestSequentialFoldsBatchNorm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	conv := NewConv2d(rng, 16, 16, 3, 1, 1) // Winograd-sized, as in a real model
+	bn := NewBatchNorm2d(16)
+	seq := NewSequential(conv, bn, ReLU{})
+	seq.SetTraining(false)
+	x := tensor.RandN(rng, 16, 16, 8, 8) // a batch large enough to fold
+
+	for round := 0; round < 2; round++ {
+		for c := 0; c < 16; c++ {
+			bn.Running.RunningMean[c] = float32(rng.NormFloat64())
+			bn.Running.RunningVar[c] = float32(0.5 + rng.Float64())
+			bn.Weight.Data[c] = float32(rng.NormFloat64())
+			bn.Bias.Data[c] = float32(rng.NormFloat64())
+		}
+		var got, want *tensor.Tensor
+		tensor.NoGrad(func() { got = seq.Forward(x) })
+		want = tensor.ReLU(bn.Forward(conv.Forward(x))) // with gradients on: not folded
+		worst := 0.0
+		for i := range want.Data {
+			d := math.Abs(float64(got.Data[i]-want.Data[i])) / (1 + math.Abs(float64(want.Data[i])))
+			worst = max(worst, d)
+		}
+		if worst > 1e-5 {
+			t.Fatalf("round %d: folded output differs by %.3g", round, worst)
+		}
+		if seq.folded[0] == nil {
+			t.Fatal("the convolution and normalisation were not folded")
+		}
 	}
 }
