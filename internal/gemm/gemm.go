@@ -171,6 +171,14 @@ func split(total, limit, unit int) int {
 // packing op(B) then op(A) blocks and sweeping the micro-kernel over them.
 func sgemm(kern *microKernel, ws *workspace, transA, transB bool, m, n, k int, alpha float32,
 	a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	blocked(kern, ws, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// blocked is sgemm with op(A) either packed block by block from a (pa == nil) or read from
+// pa, which holds it packed already in the same block order.
+func blocked(kern *microKernel, ws *workspace, pa *PackedA, transA, transB bool, m, n, k int,
+	alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32,
+	ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -197,9 +205,15 @@ func sgemm(kern *microKernel, ws *workspace, transA, transB bool, m, n, k int, a
 			}
 			for ic := 0; ic < m; ic += mcStep {
 				mc := min(mcStep, m-ic)
-				ws.a = grow(ws.a, roundUp(mc, mr)*kc)
-				packA(kern, ws.a, transA, a, lda, ic, mc, pc, kc)
-				macroKernel(kern, ws, ws.a, mc, nc, kc, alpha, betaBlock, c[ic*ldc+jc:], ldc)
+				var aBlock []float32
+				if pa != nil {
+					aBlock = pa.data[pa.offset(pc, ic, kc):]
+				} else {
+					ws.a = grow(ws.a, roundUp(mc, mr)*kc)
+					packA(kern, ws.a, transA, a, lda, ic, mc, pc, kc)
+					aBlock = ws.a
+				}
+				macroKernel(kern, ws, aBlock, mc, nc, kc, alpha, betaBlock, c[ic*ldc+jc:], ldc)
 			}
 		}
 	}

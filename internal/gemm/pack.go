@@ -106,22 +106,6 @@ func interleaveSteps(panel []float32, width int, src []float32, off, ld, valid, 
 		}
 	}
 
-	// six rows (a whole AVX2 panel) step by step, so each step is written at once.
-	if valid-r >= 6 {
-		o := off + r*ld
-		s0 := src[o : o+kc]
-		s1 := src[o+ld : o+ld+kc]
-		s2 := src[o+2*ld : o+2*ld+kc]
-		s3 := src[o+3*ld : o+3*ld+kc]
-		s4 := src[o+4*ld : o+4*ld+kc]
-		s5 := src[o+5*ld : o+5*ld+kc]
-		for p := p0; p < kc; p++ {
-			d := panel[p*width+r : p*width+r+6 : p*width+r+6]
-			d[0], d[1], d[2], d[3], d[4], d[5] = s0[p], s1[p], s2[p], s3[p], s4[p], s5[p]
-		}
-		r += 6
-	}
-
 	// leftover rows one at a time, then the zero padding.
 	for ; r < valid; r++ {
 		o := off + r*ld

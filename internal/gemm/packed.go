@@ -52,35 +52,7 @@ func SgemmPacked(p *PackedA, transB bool, n int, alpha float32, b []float32, ldb
 	}
 	checkMatrix("B", b, bRows, bCols, ldb)
 	checkMatrix("C", c, m, n, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
 	ws := getWorkspace()
-	mr, nr := kern.mr, kern.nr
-	ws.tile = grow(ws.tile, mr*nr)
-	ncStep := split(n, kern.nc, nr)
-	kcStep := split(k, kern.kc, 1)
-	mcStep := split(m, kern.mc, mr)
-	for jc := 0; jc < n; jc += ncStep {
-		nc := min(ncStep, n-jc)
-		for pc := 0; pc < k; pc += kcStep {
-			kc := min(kcStep, k-pc)
-			ws.b = grow(ws.b, roundUp(nc, nr)*kc)
-			packB(kern, ws.b, transB, b, ldb, pc, kc, jc, nc)
-			betaBlock := beta
-			if pc > 0 {
-				betaBlock = 1
-			}
-			for ic := 0; ic < m; ic += mcStep {
-				mc := min(mcStep, m-ic)
-				macroKernel(kern, ws, p.data[p.offset(pc, ic, kc):], mc, nc, kc, alpha, betaBlock,
-					c[ic*ldc+jc:], ldc)
-			}
-		}
-	}
+	blocked(kern, ws, p, false, transB, m, n, k, alpha, nil, 0, b, ldb, beta, c, ldc)
 	putWorkspace(ws)
 }
