@@ -286,10 +286,7 @@ func Im2col(s ConvShape, x, col []float32) {
 		for ky := 0; ky < s.KH; ky++ {
 			for kx := 0; kx < s.KW; kx++ {
 				row := col[((c*s.KH+ky)*s.KW+kx)*ohw:][:ohw]
-				off := kx - s.Pad
-				shift := (ky-s.Pad)*s.W + off
-				lo := max(0, -shift)
-				hi := min(ohw, len(plane)-shift)
+				off, shift, lo, hi := tapShift(s, ky, kx)
 				if hi <= lo {
 					clear(row)
 					continue
@@ -301,6 +298,17 @@ func Im2col(s ConvShape, x, col []float32) {
 			}
 		}
 	}
+}
+
+// tapShift returns, for kernel tap (ky, kx) of a convolution that sameWidth
+// accepts, the tap's horizontal offset off, the shift from an output position
+// to the input pixel the tap reads (pixel = position + shift within a plane),
+// and the output positions [lo, hi) whose pixel lies inside the plane; hi <= lo
+// when none does. Columns that wrapped around a row still need zeroWrapped.
+func tapShift(s ConvShape, ky, kx int) (off, shift, lo, hi int) {
+	off = kx - s.Pad
+	shift = (ky-s.Pad)*s.W + off
+	return off, shift, max(0, -shift), min(s.OH*s.OW, s.H*s.W-shift)
 }
 
 // sameWidth reports whether s has stride 1 and an output as wide as its input,
@@ -398,10 +406,7 @@ func Col2im(s ConvShape, col, dx []float32) {
 		for ky := 0; ky < s.KH; ky++ {
 			for kx := 0; kx < s.KW; kx++ {
 				row := col[((c*s.KH+ky)*s.KW+kx)*ohw:][:ohw]
-				off := kx - s.Pad
-				shift := (ky-s.Pad)*s.W + off
-				lo := max(0, -shift)
-				hi := min(ohw, len(plane)-shift)
+				off, shift, lo, hi := tapShift(s, ky, kx)
 				if hi <= lo {
 					continue
 				}

@@ -173,7 +173,7 @@ func growF32(b []float32, n int) []float32 {
 // x is [n, cin, h, w], y is [n, cout, h, w] and b is [cout] or nil.
 func (c *CPU) winogradConv(p *winogradPlan, n, cin, cout, h, w int, x, b, y []float32,
 	accumulate bool) {
-	g := winogradGeometry{cin: cin, cout: cout, h: h, w: w, th: (h + 1) / 2, tw: (w + 1) / 2}
+	g := newWinogradGeometry(cin, cout, h, w)
 	per := g.th * g.tw
 	images := max(1, winogradTiles/per) // images per chunk
 
@@ -203,6 +203,25 @@ func (c *CPU) winogradConv(p *winogradPlan, n, cin, cout, h, w int, x, b, y []fl
 // in, cout planes out, th×tw tiles of 2×2 outputs per plane.
 type winogradGeometry struct {
 	cin, cout, h, w, th, tw int
+}
+
+func newWinogradGeometry(cin, cout, h, w int) winogradGeometry {
+	th, tw := winograd.Tiles(h, w)
+	return winogradGeometry{cin: cin, cout: cout, h: h, w: w, th: th, tw: tw}
+}
+
+// inputs transforms every channel of images [i0, i1) of x [n, cin, h, w] into
+// v [cin, 16, tiles], the chunk's tiles numbered image by image; pad is
+// winograd.Input's scratch.
+func (g winogradGeometry) inputs(v []float32, tiles int, x []float32, i0, i1 int, pad []float32) {
+	per, hw := g.th*g.tw, g.h*g.w
+	ld := winogradTile * tiles
+	for i := i0; i < i1; i++ {
+		xi := x[i*g.cin*hw : (i+1)*g.cin*hw]
+		for ch := 0; ch < g.cin; ch++ {
+			winograd.Input(v[ch*ld+(i-i0)*per:], tiles, xi[ch*hw:(ch+1)*hw], g.h, g.w, pad)
+		}
+	}
 }
 
 // winogradWork is one worker's scratch: v [cin, 16, tiles] holds the
@@ -238,16 +257,9 @@ func (g winogradGeometry) chunk(p *winogradPlan, ws winogradWork, x, b, y []floa
 	i0, i1 int, accumulate bool, threads int) {
 	per := g.th * g.tw
 	tiles := (i1 - i0) * per
-	inSize, outSize := g.cin*g.h*g.w, g.cout*g.h*g.w
+	outSize := g.cout * g.h * g.w
 	v, m := (*ws.v)[:winogradTile*g.cin*tiles], (*ws.m)[:winogradTile*g.cout*tiles]
-
-	for i := i0; i < i1; i++ {
-		xi := x[i*inSize : (i+1)*inSize]
-		for ch := 0; ch < g.cin; ch++ {
-			winograd.Input(v[(ch*winogradTile*tiles)+(i-i0)*per:], tiles,
-				xi[ch*g.h*g.w:(ch+1)*g.h*g.w], g.h, g.w, *ws.pad)
-		}
-	}
+	g.inputs(v, tiles, x, i0, i1, *ws.pad)
 
 	// M[ξ] (cout×tiles, row stride 16·tiles) = U[ξ] · V[ξ] (cin×tiles, likewise)
 	if threads > 1 {
@@ -279,11 +291,10 @@ func (g winogradGeometry) chunk(p *winogradPlan, ws winogradWork, x, b, y []floa
 // transform of dy and V the input transform of x; each worker sums its images
 // privately, and the workers' sums are added in worker order.
 func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
-	g := winogradGeometry{cin: s.C, cout: s.OC, h: s.H, w: s.W, th: (s.H + 1) / 2,
-		tw: (s.W + 1) / 2}
+	g := newWinogradGeometry(s.C, s.OC, s.H, s.W)
 	per := g.th * g.tw
 	images := max(1, winogradTiles/per)
-	inSize, outSize, hw := s.C*s.H*s.W, s.OC*s.H*s.W, s.H*s.W
+	outSize, hw := s.OC*s.H*s.W, s.H*s.W
 	workers := min(parallel.Workers(s.N*s.OC*hw*s.C*4/1024), s.N, maxWorkers)
 
 	var dus, dbs [maxWorkers]*[]float32
@@ -303,12 +314,9 @@ func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
 			tiles := (i1 - i0) * per
 			ld := winogradTile * tiles
 			v, m := (*ws.v)[:s.C*ld], (*ws.m)[:s.OC*ld]
+			g.inputs(v, tiles, x, i0, i1, *ws.pad)
 			for i := i0; i < i1; i++ {
-				xi, dyi := x[i*inSize:(i+1)*inSize], dy[i*outSize:(i+1)*outSize]
-				for ch := 0; ch < s.C; ch++ {
-					winograd.Input(v[ch*ld+(i-i0)*per:], tiles, xi[ch*hw:(ch+1)*hw], s.H, s.W,
-						*ws.pad)
-				}
+				dyi := dy[i*outSize : (i+1)*outSize]
 				for o := 0; o < s.OC; o++ {
 					plane := dyi[o*hw : (o+1)*hw]
 					winograd.Gradient(m[o*ld+(i-i0)*per:], tiles, plane, s.H, s.W)
