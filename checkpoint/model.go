@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kestrel-ml/kestrel/nn"
@@ -63,7 +64,7 @@ func Assign(m nn.Module, tensors []Tensor) error {
 			}
 			continue
 		}
-		if t.F32 == nil || !equalShape(t.Shape, s.Tensor.Shape) {
+		if t.F32 == nil || !slices.Equal(t.Shape, s.Tensor.Shape) {
 			return fmt.Errorf("%s is %s%v, want F32%v", s.Name, t.DType(), t.Shape, s.Tensor.Shape)
 		}
 	}
@@ -93,16 +94,4 @@ func Assign(m nn.Module, tensors []Tensor) error {
 		}
 	}
 	return nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -11,6 +11,7 @@ package tensor
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // Tensor is a dense, row-major float32 array with automatic differentiation.
@@ -169,20 +170,8 @@ func numel(shape []int) int {
 	return n
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func mustSameShape(op string, a, b *Tensor) {
-	if !sameShape(a.Shape, b.Shape) {
+	if !slices.Equal(a.Shape, b.Shape) {
 		panic(fmt.Sprintf("tensor: %s of shapes %v and %v", op, a.Shape, b.Shape))
 	}
 }
