@@ -8,6 +8,7 @@
 package checkpoint
 
 import (
+	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -80,29 +81,57 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 		js = append(js, ' ')
 	}
 
-	buf := make([]byte, 0, 8+len(js)+int(offset))
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(js)))
-	buf = append(buf, js...)
-	for i := range tensors {
-		for _, v := range tensors[i].F32 {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+	// stream the values through a small buffer rather than building the file
+	// in memory
+	return writeAtomic(path, func(w *bufio.Writer) error {
+		var chunk []byte
+		chunk = binary.LittleEndian.AppendUint64(chunk, uint64(len(js)))
+		chunk = append(chunk, js...)
+		for i := range tensors {
+			for _, v := range tensors[i].F32 {
+				chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(v))
+				if len(chunk) >= chunkSize {
+					if _, err := w.Write(chunk); err != nil {
+						return err
+					}
+					chunk = chunk[:0]
+				}
+			}
+			for _, v := range tensors[i].I64 {
+				chunk = binary.LittleEndian.AppendUint64(chunk, uint64(v))
+			}
 		}
-		for _, v := range tensors[i].I64 {
-			buf = binary.LittleEndian.AppendUint64(buf, uint64(v))
-		}
-	}
-	return WriteAtomic(path, buf)
+		_, err := w.Write(chunk)
+		return err
+	})
 }
+
+// chunkSize is how many bytes WriteFile encodes before writing them out.
+const chunkSize = 1 << 16
 
 // WriteAtomic writes data to a temporary file beside path and renames it into
 // place, so readers see either the old file or the whole new one.
 func WriteAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(w *bufio.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic has write fill a temporary file beside path, through a buffer,
+// then syncs it and renames it into place. On any error the temporary file is
+// removed and path is untouched.
+func writeAtomic(path string, write func(w *bufio.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	w := bufio.NewWriterSize(f, chunkSize)
+	err = write(w)
+	if err == nil {
+		err = w.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
 	}

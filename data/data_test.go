@@ -166,3 +166,34 @@ func TestLoaderStopsEarly(t *testing.T) {
 		t.Fatalf("got %d batches", n)
 	}
 }
+
+// TestDeferred checks that a deferred data set reads its images once, on first
+// use, and reports a read that does not match what it promised.
+func TestDeferred(t *testing.T) {
+	reads := 0
+	images := &Images{Pixels: ramp(), Labels: []uint8{7}, C: 1, H: 3, W: 4}
+	d := &Deferred{N: 1, C: 1, H: 3, W: 4, Read: func() (Dataset, error) {
+		reads++
+		return images, nil
+	}}
+	if d.Len() != 1 || reads != 0 {
+		t.Fatalf("Len %d after %d reads, want 1 after none", d.Len(), reads)
+	}
+	for range 2 {
+		img, label := d.Example(0)
+		if !slices.Equal(img, ramp()) || label != 7 {
+			t.Fatalf("Example(0) = %v, %d", img, label)
+		}
+	}
+	if err := Preload(d); err != nil || reads != 1 {
+		t.Fatalf("Preload: %v after %d reads, want no error after 1", err, reads)
+	}
+
+	wrong := &Deferred{N: 2, C: 1, H: 3, W: 4, Read: func() (Dataset, error) { return images, nil }}
+	if err := Preload(wrong); err == nil {
+		t.Fatal("a set of 1 image was accepted for 2")
+	}
+	if err := Preload(images); err != nil {
+		t.Fatalf("Preload of an in-memory set: %v", err)
+	}
+}

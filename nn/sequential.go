@@ -29,14 +29,19 @@ func NewSequential(layers ...Module) *Sequential {
 // Forward implements Module. When gradients are off (evaluation) it recycles
 // each intermediate result as soon as the next layer has consumed it.
 //
-// A ReLU followed by a MaxPool2d runs as the pooling followed by the ReLU:
-// the two commute (ReLU is monotonic, and a window's maximum is positive
-// exactly when its ReLU is), values and gradients alike, and the ReLU then
-// touches a quarter of the data for 2×2 pooling. Without gradients, a Conv2d
-// followed by a BatchNorm2d in evaluation mode runs as one convolution whose
-// weights and bias have the normalisation folded in, when the batch is large
-// enough for that to pay (see worthFolding): it saves a pass over the
-// convolution's output and rounds differently only in the last bits.
+// Some runs of layers are computed together, with the same results:
+//   - A training-mode BatchNorm2d, a ReLU and a 2×2 MaxPool2d run as one
+//     operation (tensor.BatchNormReLUMaxPool2d), which never stores the
+//     normalised values.
+//   - Otherwise a ReLU followed by a MaxPool2d runs as the pooling followed by
+//     the ReLU: the two commute (ReLU is monotonic, and a window's maximum is
+//     positive exactly when its ReLU is), values and gradients alike, and the
+//     ReLU then touches a quarter of the data for 2×2 pooling.
+//   - Without gradients, a Conv2d followed by a BatchNorm2d in evaluation mode
+//     runs as one convolution whose weights and bias have the normalisation
+//     folded in, when the batch is large enough for that to pay (see
+//     worthFolding): it saves a pass over the convolution's output and rounds
+//     differently only in the last bits.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	input := x
 	for i := 0; i < len(s.Layers); i++ {
@@ -46,6 +51,12 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 			next = s.Layers[i+1]
 		}
 		switch l := s.Layers[i].(type) {
+		case *BatchNorm2d:
+			if l.training && i+2 < len(s.Layers) && isReLU(next) && isPool2x2(s.Layers[i+2]) &&
+				x.Dim() == 4 && x.Shape[2] >= 2 && x.Shape[3] >= 2 {
+				layers = []Module{normReLUPool{l, x != input}}
+				i += 2
+			}
 		case ReLU:
 			if _, ok := next.(MaxPool2d); ok {
 				layers = []Module{next, l}
@@ -68,6 +79,39 @@ func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	}
 	return x
 }
+
+// isReLU reports whether l is a ReLU layer.
+func isReLU(l Module) bool {
+	_, ok := l.(ReLU)
+	return ok
+}
+
+// isPool2x2 reports whether l is 2×2 max-pooling with stride 2.
+func isPool2x2(l Module) bool {
+	p, ok := l.(MaxPool2d)
+	return ok && p.Size == 2 && p.Stride == 2
+}
+
+// normReLUPool is a training-mode batch normalisation followed by a ReLU and
+// 2×2 max-pooling, run as one operation that never stores the normalised
+// values. consume is set when its input is a result of an earlier layer,
+// which nothing else reads.
+type normReLUPool struct {
+	bn      *BatchNorm2d
+	consume bool
+}
+
+// Forward implements Module.
+func (p normReLUPool) Forward(x *tensor.Tensor) *tensor.Tensor {
+	return tensor.BatchNormReLUMaxPool2d(x, p.bn.Weight, p.bn.Bias, &p.bn.Running,
+		p.bn.Momentum, p.bn.Eps, p.consume)
+}
+
+// State implements Module; the layers it stands for hold the state.
+func (normReLUPool) State(string) []State { return nil }
+
+// SetTraining implements Module.
+func (normReLUPool) SetTraining(bool) {}
 
 // worthFolding reports whether folding a normalisation into conv saves more
 // than it costs for input x: folding touches every weight, the pass it saves

@@ -86,3 +86,50 @@ func TestSequentialFoldsBatchNorm(t *testing.T) {
 		}
 	}
 }
+
+// TestSequentialFusesNormReLUPool checks that a training-mode BatchNorm2d, ReLU
+// and MaxPool2d, which Sequential runs as one operation (consuming the
+// convolution's output before them), give exactly the output, gradients and
+// running statistics of the layers run in turn.
+func TestSequentialFusesNormReLUPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := tensor.RandN(rng, 4, 3, 8, 8)
+	weights := tensor.RandN(rng, 4, 3, 4, 4)
+	type result struct{ out, dx, dgamma, mean, variance []float32 }
+	run := func(fused bool) result {
+		conv := NewConv2d(rng, 3, 3, 3, 1, 1) // so that the fused input is consumed
+		bn := NewBatchNorm2d(3)
+		for c := range 3 {
+			bn.Weight.Data[c] = float32(rng.NormFloat64())
+			bn.Bias.Data[c] = float32(rng.NormFloat64())
+		}
+		xs := x.Clone().SetRequiresGrad(true)
+		var y *tensor.Tensor
+		if fused {
+			y = NewSequential(conv, bn, ReLU{}, MaxPool2d{Size: 2, Stride: 2}).Forward(xs)
+		} else {
+			y = MaxPool2d{Size: 2, Stride: 2}.Forward(ReLU{}.Forward(bn.Forward(conv.Forward(xs))))
+		}
+		out := append([]float32(nil), y.Data...)
+		tensor.Sum(tensor.Mul(y, weights)).Backward()
+		return result{out, xs.Grad, bn.Weight.Grad, bn.Running.RunningMean, bn.Running.RunningVar}
+	}
+	rng = rand.New(rand.NewPCG(9, 9))
+	want := run(false)
+	rng = rand.New(rand.NewPCG(9, 9))
+	got := run(true)
+	for _, c := range []struct {
+		name      string
+		got, want []float32
+	}{
+		{"output", got.out, want.out}, {"input gradient", got.dx, want.dx},
+		{"gamma gradient", got.dgamma, want.dgamma},
+		{"running mean", got.mean, want.mean}, {"running variance", got.variance, want.variance},
+	} {
+		for i := range c.want {
+			if c.got[i] != c.want[i] {
+				t.Fatalf("%s %d: %v, want %v", c.name, i, c.got[i], c.want[i])
+			}
+		}
+	}
+}

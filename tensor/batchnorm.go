@@ -40,33 +40,12 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 	// statistics per channel: the batch's when training, the running ones otherwise
 	parallel.ForWorkers(c, parallel.Workers(2*len(x.Data)), func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			var mu, variance float64
 			if training {
-				// one pass of sums shifted by the channel's first value, which keeps
-				// the variance accurate when the mean is large
-				shift := x.Data[ch*hw]
-				var s, ss float64
-				for i := 0; i < n; i++ {
-					ps, pss := kernels.ShiftedSums(x.Data[(i*c+ch)*hw:][:hw], shift)
-					s += float64(ps)
-					ss += float64(pss)
-				}
-				d := s / float64(m)
-				mu = float64(shift) + d
-				variance = max(ss/float64(m)-d*d, 0)
-				if st != nil {
-					unbiased := variance
-					if m > 1 {
-						unbiased = variance * float64(m) / float64(m-1)
-					}
-					st.RunningMean[ch] = float32((1-momentum)*float64(st.RunningMean[ch]) + momentum*mu)
-					st.RunningVar[ch] = float32((1-momentum)*float64(st.RunningVar[ch]) + momentum*unbiased)
-				}
+				mean[ch], invStd[ch] = batchStatistics(x, ch, st, momentum, eps)
 			} else {
-				mu, variance = float64(st.RunningMean[ch]), float64(st.RunningVar[ch])
+				mean[ch] = st.RunningMean[ch]
+				invStd[ch] = float32(1 / math.Sqrt(float64(st.RunningVar[ch])+eps))
 			}
-			mean[ch] = float32(mu)
-			invStd[ch] = float32(1 / math.Sqrt(variance+eps))
 
 			// y = gamma·(x − mean)·invStd + beta = scale·x + shift
 			scale := gamma.Data[ch] * invStd[ch]
@@ -96,20 +75,9 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 			for ch := lo; ch < hi; ch++ {
 				mu, is := mean[ch], invStd[ch]
 
-				// sums over the channel: Σdy and Σdy·x̂
-				var sdy, sdyx float64
-				for i := 0; i < n; i++ {
-					a, b := kernels.DotSums(dy[(i*c+ch)*hw:][:hw], x.Data[(i*c+ch)*hw:][:hw], mu)
-					sdy += float64(a)
-					sdyx += float64(b)
-				}
-				sdyx *= float64(is)
-				if dgamma != nil {
-					dgamma[ch] += float32(sdyx)
-				}
-				if dbeta != nil {
-					dbeta[ch] += float32(sdy)
-				}
+				sdy, sdyx := affineGrads(ch, n, is, dgamma, dbeta, func(i int) (float32, float32) {
+					return kernels.DotSums(dy[(i*c+ch)*hw:][:hw], x.Data[(i*c+ch)*hw:][:hw], mu)
+				})
 				if dx == nil {
 					continue
 				}
@@ -138,4 +106,55 @@ func BatchNorm2d(x, gamma, beta *Tensor, st *BatchNormState, training bool,
 		})
 	}, x, gamma, beta)
 	return out
+}
+
+// batchStatistics returns the mean and 1/√(variance + eps) of channel ch of
+// x [N, C, H, W], with the biased variance, and folds them into st's running
+// statistics with momentum when st is not nil.
+func batchStatistics(x *Tensor, ch int, st *BatchNormState, momentum, eps float64) (
+	mean, invStd float32) {
+	n, c, hw := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
+	m := n * hw
+
+	// one pass of sums shifted by the channel's first value, which keeps the
+	// variance accurate when the mean is large
+	shift := x.Data[ch*hw]
+	var s, ss float64
+	for i := 0; i < n; i++ {
+		ps, pss := kernels.ShiftedSums(x.Data[(i*c+ch)*hw:][:hw], shift)
+		s += float64(ps)
+		ss += float64(pss)
+	}
+	d := s / float64(m)
+	mu := float64(shift) + d
+	variance := max(ss/float64(m)-d*d, 0)
+	if st != nil {
+		unbiased := variance
+		if m > 1 {
+			unbiased = variance * float64(m) / float64(m-1)
+		}
+		st.RunningMean[ch] = float32((1-momentum)*float64(st.RunningMean[ch]) + momentum*mu)
+		st.RunningVar[ch] = float32((1-momentum)*float64(st.RunningVar[ch]) + momentum*unbiased)
+	}
+	return float32(mu), float32(1 / math.Sqrt(variance+eps))
+}
+
+// affineGrads sums Σdy and Σdy·x̂ over the n images of channel ch, given
+// each image's Σdy and Σdy·(x − mean) by sums, adds them into dbeta[ch] and
+// dgamma[ch] (either may be nil), and returns them.
+func affineGrads(ch, n int, invStd float32, dgamma, dbeta []float32,
+	sums func(i int) (float32, float32)) (sdy, sdyx float64) {
+	for i := 0; i < n; i++ {
+		a, b := sums(i)
+		sdy += float64(a)
+		sdyx += float64(b)
+	}
+	sdyx *= float64(invStd)
+	if dgamma != nil {
+		dgamma[ch] += float32(sdyx)
+	}
+	if dbeta != nil {
+		dbeta[ch] += float32(sdy)
+	}
+	return sdy, sdyx
 }

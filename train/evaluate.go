@@ -26,11 +26,15 @@ type Evaluation struct {
 }
 
 // Evaluate runs m in evaluation mode over every batch of l without recording
-// gradients and returns the mean cross-entropy and the accuracy. It leaves m
-// in evaluation mode.
+// gradients and returns the mean cross-entropy and the accuracy. It reads l's
+// data first if that is deferred (see data.Preload), and leaves m in
+// evaluation mode.
 func Evaluate(ctx context.Context, m nn.Module, l *data.Loader) (Evaluation, error) {
-	m.SetTraining(false)
 	var ev Evaluation
+	if err := data.Preload(l.Data); err != nil {
+		return ev, err
+	}
+	m.SetTraining(false)
 	var lossSum float64
 	for b := range l.Epoch(ctx, 0) {
 		tensor.NoGrad(func() {

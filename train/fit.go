@@ -28,7 +28,8 @@ const (
 )
 
 // Datasets holds the three splits of a run. Images must be 3×32×32 for the
-// built-in models.
+// built-in models. A split may defer reading its images (data.Deferred): the
+// test set, for one, is needed only once training is over.
 type Datasets struct {
 	Train, Val, Test data.Dataset
 
@@ -193,6 +194,9 @@ func newRun(cfg Config, sets Datasets, dir string, hooks Hooks) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := data.Preload(sets.Train); err != nil {
+		return nil, err
+	}
 	r := &run{cfg: cfg, dir: dir, sets: sets, hooks: hooks, began: time.Now(), model: model}
 	for _, s := range model.State("") {
 		if s.Param {
@@ -333,6 +337,11 @@ func (r *run) epoch(ctx context.Context, epoch int) (EpochStats, error) {
 // finish tests the last and the best model and writes summary.json.
 func (r *run) finish(ctx context.Context) (*Summary, error) {
 	sum := r.sum
+
+	// the buffers the training steps recycled are not needed by evaluation,
+	// which uses fewer and smaller ones: collect them before the test set is read
+	tensor.TrimPool()
+	runtime.GC()
 	last, err := Evaluate(ctx, r.model, r.evalLoader(r.sets.Test))
 	if err != nil {
 		return nil, err
@@ -347,6 +356,8 @@ func (r *run) finish(ctx context.Context) (*Summary, error) {
 	}
 	sum.TestAccuracy, sum.TestLoss, sum.TestTop5Accuracy = test.Accuracy, test.Loss, test.Top5
 	sum.Test = test
+	tensor.TrimPool() // nor do the figures need evaluation's buffers
+	runtime.GC()
 
 	sum.ImagesPerSec = float64(r.trainImages) / sum.TrainSeconds
 	sum.DataLoadSeconds = r.sets.LoadSeconds

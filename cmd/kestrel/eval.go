@@ -49,7 +49,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	_, _, testSet, err := df.load(ctx, stderr, *jsonOut)
+	dir, err := df.find(ctx, stderr, *jsonOut)
+	if err != nil {
+		return err
+	}
+	testSet, err := cifar.LoadTest(dir)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -42,6 +43,12 @@ Run "kestrel COMMAND -h" for the flags of a command.
 type usageError struct{ error }
 
 func main() {
+	// The heap of a run is mostly long-lived: the data set (no pointers, so
+	// never scanned) and recycled buffers. Collecting when it has grown by 10%
+	// rather than 100% costs little and keeps the peak close to what is live.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(10)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -27,17 +27,11 @@ func (d *dataFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&d.noDownload, "no-download", false, "fail instead of downloading missing data")
 }
 
-// load finds or downloads CIFAR-10 and reads it.
-func (d *dataFlags) load(ctx context.Context, stderr io.Writer, silent bool) (
-	dir string, trainSet, testSet *cifar.Set, err error) {
-	dir, err = cifar.Ensure(ctx, d.dir, !d.noDownload, cifar.DownloadOptions{
+// find finds or downloads CIFAR-10 and returns its directory.
+func (d *dataFlags) find(ctx context.Context, stderr io.Writer, silent bool) (string, error) {
+	return cifar.Ensure(ctx, d.dir, !d.noDownload, cifar.DownloadOptions{
 		Progress: downloadProgress(stderr, silent),
 	})
-	if err != nil {
-		return "", nil, nil, err
-	}
-	trainSet, testSet, err = cifar.Load(dir)
-	return dir, trainSet, testSet, err
 }
 
 // recipeFlags lists the flags that set the training recipe; a resumed run
@@ -115,7 +109,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, format+"\n", a...)
 		}
 	}
-	dir, trainSet, testSet, err := df.load(ctx, stderr, *quiet || *jsonOut)
+	dir, err := df.find(ctx, stderr, *quiet || *jsonOut)
 	if err != nil {
 		return err
 	}
@@ -123,15 +117,35 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		dir = abs
 	}
 	cfg.DataDir = dir
+	trainSet, err := cifar.LoadTrain(dir)
+	if err != nil {
+		return err
+	}
 	if cfg.ValSize >= trainSet.N {
 		return usageError{fmt.Errorf("--val-size %d leaves no training images (the set has %d)",
 			cfg.ValSize, trainSet.N)}
 	}
+
+	// the test set is checked now but held in memory only for the final test
+	testSet, err := cifar.LoadTest(dir)
+	if err != nil {
+		return err
+	}
+	test := &data.Deferred{N: testSet.N, C: cifar.Channels, H: cifar.ImageSize,
+		W: cifar.ImageSize, Read: func() (data.Dataset, error) {
+			s, err := cifar.LoadTest(dir)
+			if err != nil {
+				return nil, err
+			}
+			return images(s), nil
+		}}
+	testSet = nil
+
 	split := trainSet.N - cfg.ValSize
 	sets := train.Datasets{
 		Train:       images(trainSet.Slice(0, split)),
 		Val:         images(trainSet.Slice(split, trainSet.N)),
-		Test:        images(testSet),
+		Test:        test,
 		Classes:     cifar.ClassNames[:],
 		LoadSeconds: time.Since(began).Seconds(),
 	}

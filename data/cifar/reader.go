@@ -22,26 +22,50 @@ func Load(dir string) (train, test *Set, err error) {
 	return load(dir, BatchRecords)
 }
 
+// LoadTrain reads the five training batches of dir, as Load does.
+func LoadTrain(dir string) (*Set, error) {
+	return loadTrain(dir, BatchRecords)
+}
+
+// LoadTest reads the test batch of dir, checking it as Load does.
+func LoadTest(dir string) (*Set, error) {
+	return loadTest(dir, BatchRecords)
+}
+
 // load is Load with records records per batch file.
 func load(dir string, records int) (train, test *Set, err error) {
-	if err := checkMeta(filepath.Join(dir, metaFile)); err != nil {
+	if train, err = loadTrain(dir, records); err != nil {
 		return nil, nil, err
 	}
-
-	// read the training batches straight into one set.
-	train = newSet(len(trainFiles) * records)
-	for k, name := range trainFiles {
-		part := train.Slice(k*records, (k+1)*records)
-		if _, err := readBatch(filepath.Join(dir, name), records, part); err != nil {
-			return nil, nil, err
-		}
-	}
-
-	test, err = readBatch(filepath.Join(dir, testFile), records, nil)
-	if err != nil {
+	if test, err = loadTest(dir, records); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// loadTrain is LoadTrain with records records per batch file.
+func loadTrain(dir string, records int) (*Set, error) {
+	if err := checkMeta(filepath.Join(dir, metaFile)); err != nil {
+		return nil, err
+	}
+
+	// read the training batches straight into one set.
+	train := newSet(len(trainFiles) * records)
+	for k, name := range trainFiles {
+		part := train.Slice(k*records, (k+1)*records)
+		if _, err := readBatch(filepath.Join(dir, name), records, part); err != nil {
+			return nil, err
+		}
+	}
+	return train, nil
+}
+
+// loadTest is LoadTest with records records per batch file.
+func loadTest(dir string, records int) (*Set, error) {
+	if err := checkMeta(filepath.Join(dir, metaFile)); err != nil {
+		return nil, err
+	}
+	return readBatch(filepath.Join(dir, testFile), records, nil)
 }
 
 // ReadBatch reads one batch file holding a whole, positive number of records.
