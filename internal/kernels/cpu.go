@@ -57,12 +57,23 @@ func (c *CPU) matMulRows(m, n, k int, a, b []float32, beta float32, out []float3
 	parallel.ForWorkers(n, parallel.Workers(m*n*k/32), func(_, lo, hi int) {
 		for i := 0; i < m; i++ {
 			ai, ci := a[i*k:(i+1)*k], out[i*n:(i+1)*n]
-			for j := lo; j < hi; j++ {
-				v := Dot(ai, b[j*k:(j+1)*k])
+			set := func(j int, v float32) {
 				if beta != 0 {
 					v += beta * ci[j]
 				}
 				ci[j] = v
+			}
+
+			// four rows of B at a time, which reads A's row once for the four
+			j := lo
+			for ; j+4 <= hi; j += 4 {
+				v := Dot4(ai, b[j*k:(j+4)*k], k)
+				for r := range v {
+					set(j+r, v[r])
+				}
+			}
+			for ; j < hi; j++ {
+				set(j, Dot(ai, b[j*k:(j+1)*k]))
 			}
 		}
 	})

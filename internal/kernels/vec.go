@@ -38,7 +38,7 @@ func (v simd) lanes() int { return [...]int{noSIMD: 0, simdAVX2: 8, simdAVX512: 
 
 // The vector loops take whole steps of elements: one register in the
 // element-wise loops, 16 floats in the sums (two AVX2 registers, for two sets
-// of accumulators) and 32 in Dot.
+// of accumulators) and 32 in Dot and Dot4.
 const (
 	oneRegister = 0
 	sumStep     = 16
@@ -196,6 +196,25 @@ func Dot(a, b []float32) float32 {
 		s = dotAVX2(&a[0], &b[0], i)
 	}
 	return s + dotGo(a[i:], b[i:])
+}
+
+// Dot4 returns the four dot products Σ a·b_r of a with the rows
+// b_r = b[r·ldb:][:len(a)], r = 0…3: a matrix of four rows times a vector, in
+// one pass over a.
+func Dot4(a, b []float32, ldb int) (s [4]float32) {
+	n := len(a)
+	_ = b[3*ldb+n-1]
+	isa, i := vectorPart(n, dotStep)
+	switch isa {
+	case simdAVX512:
+		s[0], s[1], s[2], s[3] = dot4AVX512(&a[0], &b[0], ldb, i)
+	case simdAVX2:
+		s[0], s[1], s[2], s[3] = dot4AVX2(&a[0], &b[0], ldb, i)
+	}
+	for r := range s {
+		s[r] += dotGo(a[i:], b[r*ldb+i:][:n-i])
+	}
+	return s
 }
 
 // dotGo is Dot in Go, over independent accumulators.

@@ -303,6 +303,88 @@ done:
 	VZEROUPPER
 	RET
 
+// func dot4AVX512(a *float32, b *float32, ldb int, n int) (s0 float32, s1 float32, s2 float32, s3 float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·dot4AVX512(SB), NOSPLIT, $0-48
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   ldb+16(FP), DX
+	MOVQ   n+24(FP), CX
+	SHLQ   $0x02, DX
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	VPXORD Z2, Z2, Z2
+	VPXORD Z5, Z5, Z5
+	VPXORD Z7, Z7, Z7
+	VPXORD Z9, Z9, Z9
+	VPXORD Z3, Z3, Z3
+	VPXORD Z6, Z6, Z6
+	VPXORD Z8, Z8, Z8
+	VPXORD Z10, Z10, Z10
+	XORQ   AX, AX
+	SHLQ   $0x02, CX
+
+loop:
+	CMPQ        AX, CX
+	JGE         done
+	VMOVUPS     (SI)(AX*1), Z0
+	VMOVUPS     64(SI)(AX*1), Z1
+	VFMADD231PS (DI)(AX*1), Z0, Z2
+	VFMADD231PS (R8)(AX*1), Z0, Z5
+	VFMADD231PS (R9)(AX*1), Z0, Z7
+	VFMADD231PS (R10)(AX*1), Z0, Z9
+	VFMADD231PS 64(DI)(AX*1), Z1, Z3
+	VFMADD231PS 64(R8)(AX*1), Z1, Z6
+	VFMADD231PS 64(R9)(AX*1), Z1, Z8
+	VFMADD231PS 64(R10)(AX*1), Z1, Z10
+	ADDQ        $0x80, AX
+	JMP         loop
+
+done:
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z6, Z5, Z5
+	VADDPS        Z8, Z7, Z7
+	VADDPS        Z10, Z9, Z9
+	VEXTRACTF32X8 $0x01, Z2, Y4
+	VADDPS        Y4, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X4
+	VADDPS        X4, X2, X2
+	VPERMILPS     $0x4e, X2, X4
+	VADDPS        X4, X2, X2
+	VPERMILPS     $0xb1, X2, X4
+	VADDPS        X4, X2, X2
+	VEXTRACTF32X8 $0x01, Z5, Y4
+	VADDPS        Y4, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X4
+	VADDPS        X4, X5, X5
+	VPERMILPS     $0x4e, X5, X4
+	VADDPS        X4, X5, X5
+	VPERMILPS     $0xb1, X5, X4
+	VADDPS        X4, X5, X5
+	VEXTRACTF32X8 $0x01, Z7, Y4
+	VADDPS        Y4, Y7, Y7
+	VEXTRACTF128  $0x01, Y7, X4
+	VADDPS        X4, X7, X7
+	VPERMILPS     $0x4e, X7, X4
+	VADDPS        X4, X7, X7
+	VPERMILPS     $0xb1, X7, X4
+	VADDPS        X4, X7, X7
+	VEXTRACTF32X8 $0x01, Z9, Y4
+	VADDPS        Y4, Y9, Y9
+	VEXTRACTF128  $0x01, Y9, X4
+	VADDPS        X4, X9, X9
+	VPERMILPS     $0x4e, X9, X4
+	VADDPS        X4, X9, X9
+	VPERMILPS     $0xb1, X9, X4
+	VADDPS        X4, X9, X9
+	MOVSS         X2, s0+32(FP)
+	MOVSS         X5, s1+36(FP)
+	MOVSS         X7, s2+40(FP)
+	MOVSS         X9, s3+44(FP)
+	VZEROUPPER
+	RET
+
 // func maxPool2x2AVX512(dst *float32, idx *int32, src *float32, w int, oh int)
 // Requires: AVX, AVX512F, AVX512VL
 TEXT ·maxPool2x2AVX512(SB), NOSPLIT, $0-40
@@ -845,6 +927,80 @@ done:
 	VPERMILPS    $0xb1, X2, X4
 	VADDPS       X4, X2, X2
 	MOVSS        X2, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func dot4AVX2(a *float32, b *float32, ldb int, n int) (s0 float32, s1 float32, s2 float32, s3 float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-48
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   ldb+16(FP), DX
+	MOVQ   n+24(FP), CX
+	SHLQ   $0x02, DX
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	VXORPS Y2, Y2, Y2
+	VXORPS Y5, Y5, Y5
+	VXORPS Y7, Y7, Y7
+	VXORPS Y9, Y9, Y9
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
+	VXORPS Y10, Y10, Y10
+	XORQ   AX, AX
+	SHLQ   $0x02, CX
+
+loop:
+	CMPQ        AX, CX
+	JGE         done
+	VMOVUPS     (SI)(AX*1), Y0
+	VMOVUPS     32(SI)(AX*1), Y1
+	VFMADD231PS (DI)(AX*1), Y0, Y2
+	VFMADD231PS (R8)(AX*1), Y0, Y5
+	VFMADD231PS (R9)(AX*1), Y0, Y7
+	VFMADD231PS (R10)(AX*1), Y0, Y9
+	VFMADD231PS 32(DI)(AX*1), Y1, Y3
+	VFMADD231PS 32(R8)(AX*1), Y1, Y6
+	VFMADD231PS 32(R9)(AX*1), Y1, Y8
+	VFMADD231PS 32(R10)(AX*1), Y1, Y10
+	ADDQ        $0x40, AX
+	JMP         loop
+
+done:
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y10, Y9, Y9
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0x4e, X2, X4
+	VADDPS       X4, X2, X2
+	VPERMILPS    $0xb1, X2, X4
+	VADDPS       X4, X2, X2
+	VEXTRACTF128 $0x01, Y5, X4
+	VADDPS       X4, X5, X5
+	VPERMILPS    $0x4e, X5, X4
+	VADDPS       X4, X5, X5
+	VPERMILPS    $0xb1, X5, X4
+	VADDPS       X4, X5, X5
+	VEXTRACTF128 $0x01, Y7, X4
+	VADDPS       X4, X7, X7
+	VPERMILPS    $0x4e, X7, X4
+	VADDPS       X4, X7, X7
+	VPERMILPS    $0xb1, X7, X4
+	VADDPS       X4, X7, X7
+	VEXTRACTF128 $0x01, Y9, X4
+	VADDPS       X4, X9, X9
+	VPERMILPS    $0x4e, X9, X4
+	VADDPS       X4, X9, X9
+	VPERMILPS    $0xb1, X9, X4
+	VADDPS       X4, X9, X9
+	MOVSS        X2, s0+32(FP)
+	MOVSS        X5, s1+36(FP)
+	MOVSS        X7, s2+40(FP)
+	MOVSS        X9, s3+44(FP)
 	VZEROUPPER
 	RET
 

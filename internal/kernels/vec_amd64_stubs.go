@@ -59,6 +59,12 @@ func sumAVX512(x *float32, n int) float32
 //go:noescape
 func dotAVX512(a *float32, b *float32, n int) float32
 
+// dot4AVX512 returns Σ a·b_r over a[:n] for the four rows b_r = b[r·ldb:][:n];
+// n is a multiple of 2·16.
+//
+//go:noescape
+func dot4AVX512(a *float32, b *float32, ldb int, n int) (s0 float32, s1 float32, s2 float32, s3 float32)
+
 // maxPool2x2AVX512 is maxPool2x2Go on one plane of width w (a multiple of 16)
 // and oh output rows, eight windows per step.
 //
@@ -125,6 +131,12 @@ func sumAVX2(x *float32, n int) float32
 //
 //go:noescape
 func dotAVX2(a *float32, b *float32, n int) float32
+
+// dot4AVX2 returns Σ a·b_r over a[:n] for the four rows b_r = b[r·ldb:][:n];
+// n is a multiple of 2·8.
+//
+//go:noescape
+func dot4AVX2(a *float32, b *float32, ldb int, n int) (s0 float32, s1 float32, s2 float32, s3 float32)
 
 // maxPool2x2AVX2 is maxPool2x2Go on one plane of width w (a multiple of 16)
 // and oh output rows, eight windows per step.

@@ -31,6 +31,10 @@ func sumAVX512(x *float32, n int) float32 { panic("kernels: no vector loops") }
 
 func dotAVX512(a, b *float32, n int) float32 { panic("kernels: no vector loops") }
 
+func dot4AVX512(a, b *float32, ldb, n int) (s0, s1, s2, s3 float32) {
+	panic("kernels: no vector loops")
+}
+
 func maxPool2x2W8AVX512(dst *float32, idx *int32, src *float32, pairs int) {
 	panic("kernels: no vector loops")
 }
@@ -51,6 +55,10 @@ func addAVX2(dst, src *float32, n int)           { panic("kernels: no vector loo
 func addScalarAVX2(x *float32, n int, v float32) { panic("kernels: no vector loops") }
 func sumAVX2(x *float32, n int) float32          { panic("kernels: no vector loops") }
 func dotAVX2(a, b *float32, n int) float32       { panic("kernels: no vector loops") }
+
+func dot4AVX2(a, b *float32, ldb, n int) (s0, s1, s2, s3 float32) {
+	panic("kernels: no vector loops")
+}
 
 func maxPool2x2AVX2(dst *float32, idx *int32, src *float32, w, oh int) {
 	panic("kernels: no vector loops")

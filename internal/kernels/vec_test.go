@@ -136,6 +136,16 @@ func TestVectorLoopsMatchGo(t *testing.T) {
 			assertClose(t, name+"/sum", []float32{Sum(x)}, []float32{sumGo(x)}, 1e-5)
 			assertClose(t, name+"/dot", []float32{Dot(x, dy)}, []float32{dotGo(x, dy)}, 1e-5)
 
+			// four rows a little apart, so that each is read from its own place
+			ldb := n + 3
+			rows := random(rng, 3*ldb+n)
+			got4 := Dot4(x, rows, ldb)
+			var want4 [4]float32
+			for r := range want4 {
+				want4[r] = dotGo(x, rows[r*ldb:][:n])
+			}
+			assertClose(t, name+"/dot4", got4[:], want4[:], 1e-5)
+
 			got, want = append([]float32(nil), g0...), append([]float32(nil), g0...)
 			AddScalar(got, 0.375)
 			for i := range want {

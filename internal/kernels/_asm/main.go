@@ -40,6 +40,7 @@ func main() {
 		addScalar(s)
 		sum(s)
 		dot(s)
+		dot4(s)
 		maxPool(s)
 		maxPoolW8(s)
 	}
@@ -359,6 +360,35 @@ func dot(s isa) {
 		}
 		for k := range c {
 			VFMADD231PS(at(b, off).Offset(k*s.bytes()), u[k], dots[k])
+		}
+	})
+}
+
+// dot4 takes two registers of a a step and multiplies them with four rows of
+// b, which reads a once for four dot products.
+func dot4(s isa) {
+	s.text("dot4", "func(a, b *float32, ldb, n int) (s0, s1, s2, s3 float32)",
+		"$F returns Σ a·b_r over a[:n] for the four rows b_r = b[r·ldb:][:n];",
+		"n is a multiple of 2·$N.")
+	a, b0 := Load(Param("a"), RSI), Load(Param("b"), RDI)
+	ldb, n := Load(Param("ldb"), RDX), Load(Param("n"), RCX)
+	SHLQ(U8(2), ldb)
+	b1, b2, b3 := R8, R9, R10
+	LEAQ(Mem{Base: b0, Index: ldb, Scale: 1}, b1)
+	LEAQ(Mem{Base: b1, Index: ldb, Scale: 1}, b2)
+	LEAQ(Mem{Base: b2, Index: ldb, Scale: 1}, b3)
+	rows := []Register{b0, b1, b2, b3}
+	u := s.bank(2, Z0, Z1)
+	acc := [][]VecPhysical{s.bank(2, Z2, Z3), s.bank(2, Z5, Z6), s.bank(2, Z7, Z8),
+		s.bank(2, Z9, Z10)}
+	reduce(s, n, 2*s.lanes, acc, func(off Register) {
+		for k := range u {
+			VMOVUPS(at(a, off).Offset(k*s.bytes()), u[k])
+		}
+		for k := range u {
+			for r, row := range rows {
+				VFMADD231PS(at(row, off).Offset(k*s.bytes()), u[k], acc[r][k])
+			}
 		}
 	})
 }
