@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/kestrel-ml/kestrel/internal/parallel"
 	"github.com/kestrel-ml/kestrel/tensor"
 )
 
@@ -56,15 +57,20 @@ func (o *Adam) Step() {
 		stepSize := float32(o.Rate / (1 - math.Pow(o.Beta1, t)))
 		bc2Sqrt := float32(math.Sqrt(1 - math.Pow(o.Beta2, t)))
 		m, v := o.M[i], o.V[i]
-		for j, g := range p.Grad {
-			if wd != 0 {
-				g += wd * p.Data[j]
+
+		// element by element, so any split across threads gives the same bits
+		parallel.ForWorkers(len(p.Grad), parallel.Workers(8*len(p.Grad)), func(_, lo, hi int) {
+			for j := lo; j < hi; j++ {
+				g := p.Grad[j]
+				if wd != 0 {
+					g += wd * p.Data[j]
+				}
+				m[j] = b1*m[j] + (1-b1)*g
+				v[j] = b2*v[j] + (1-b2)*g*g
+				denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
+				p.Data[j] -= stepSize * m[j] / denom
 			}
-			m[j] = b1*m[j] + (1-b1)*g
-			v[j] = b2*v[j] + (1-b2)*g*g
-			denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
-			p.Data[j] -= stepSize * m[j] / denom
-		}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/kestrel-ml/kestrel/internal/kernels"
 	"github.com/kestrel-ml/kestrel/internal/parallel"
@@ -81,13 +82,14 @@ func BatchNormReLUMaxPool2d(x, gamma, beta *Tensor, st *BatchNormState,
 			grad := scratch[(2*worker+1)*hw:][:hw] // one plane of x's gradient, in place
 
 			// scatter puts plane p's gradient of the normalised values into dy (zero
-			// on entry), and unscatter makes dy zero again
+			// on entry), and unscatter makes dy zero again. The gradient passes
+			// where the output's bits are not zero, as in ReLU's backward pass, by a
+			// mask rather than a branch that random signs would mispredict.
 			scatter := func(p int) {
 				g, z, at := out.Grad[p*ohw:][:ohw], out.Data[p*ohw:][:ohw], arg[p*ohw:][:ohw]
 				for j, v := range g {
-					if z[j] != 0 {
-						dy[at[j]] = v
-					}
+					pass := uint32(-int32(min(math.Float32bits(z[j]), 1)))
+					dy[at[j]] = math.Float32frombits(math.Float32bits(v) & pass)
 				}
 			}
 			unscatter := func(p int) {
