@@ -32,7 +32,9 @@ func NewSequential(layers ...Module) *Sequential {
 // Some runs of layers are computed together, with the same results:
 //   - A training-mode BatchNorm2d, a ReLU and a 2×2 MaxPool2d run as one
 //     operation (tensor.BatchNormReLUMaxPool2d), which never stores the
-//     normalised values.
+//     normalised values. When the normalisation's input is an earlier layer's
+//     result, the backward pass computes that result's gradient in its own
+//     storage, so layers must not keep their results for later reading.
 //   - Otherwise a ReLU followed by a MaxPool2d runs as the pooling followed by
 //     the ReLU: the two commute (ReLU is monotonic, and a window's maximum is
 //     positive exactly when its ReLU is), values and gradients alike, and the

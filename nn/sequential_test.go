@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/kestrel-ml/kestrel/tensor"
@@ -89,8 +90,8 @@ func TestSequentialFoldsBatchNorm(t *testing.T) {
 
 // TestSequentialFusesNormReLUPool checks that a training-mode BatchNorm2d, ReLU
 // and MaxPool2d, which Sequential runs as one operation (consuming the
-// convolution's output before them), give exactly the output, gradients and
-// running statistics of the layers run in turn.
+// convolution's output before them), give exactly the output and running
+// statistics of the layers run in turn, and their gradients up to rounding.
 func TestSequentialFusesNormReLUPool(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	x := tensor.RandN(rng, 4, 3, 8, 8)
@@ -126,8 +127,13 @@ func TestSequentialFusesNormReLUPool(t *testing.T) {
 		{"gamma gradient", got.dgamma, want.dgamma},
 		{"running mean", got.mean, want.mean}, {"running variance", got.variance, want.variance},
 	} {
+		// the gradients are summed in another order
+		tol := 0.0
+		if strings.HasSuffix(c.name, "gradient") {
+			tol = 1e-5
+		}
 		for i := range c.want {
-			if c.got[i] != c.want[i] {
+			if d := math.Abs(float64(c.got[i] - c.want[i])); d > tol*(1+math.Abs(float64(c.want[i]))) {
 				t.Fatalf("%s %d: %v, want %v", c.name, i, c.got[i], c.want[i])
 			}
 		}

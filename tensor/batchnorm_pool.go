@@ -14,10 +14,13 @@ import (
 // result [N, C, H/2, W/2] holds the ReLU of the maximum of each 2×2 window.
 // st may be nil.
 //
-// Values and gradients are bit for bit those of the three operations in turn,
-// but the normalised [N, C, H, W] tensor and its gradient are never stored:
-// each image plane is normalised into a small scratch buffer and pooled from
-// there, and backward rebuilds that plane's sparse gradient in the same way.
+// The output and running statistics are bit for bit those of the three
+// operations in turn, and the gradients equal theirs up to rounding, but the
+// normalised [N, C, H, W] tensor and its gradient are never stored: each image
+// plane is normalised into a small scratch buffer and pooled from there, and
+// backward takes its sums from the window maxima alone and adds the pooled
+// gradient at them. Backward overwrites the output's gradient with the part
+// that passes the ReLU.
 // Training SimpleCNN-like networks this saves a third of the activation memory
 // and several passes over it.
 //
@@ -78,55 +81,43 @@ func BatchNormReLUMaxPool2d(x, gamma, beta *Tensor, st *BatchNormState,
 		m := n * hw
 		scratch := make([]float32, 2*workers*hw)
 		parallel.ForWorkers(c, workers, func(worker, lo, hi int) {
-			dy := scratch[2*worker*hw:][:hw]
+			zero := scratch[2*worker*hw:][:hw]     // stays zero: dy away from the maxima
 			grad := scratch[(2*worker+1)*hw:][:hw] // one plane of x's gradient, in place
-
-			// scatter puts plane p's gradient of the normalised values into dy (zero
-			// on entry), and unscatter makes dy zero again. The gradient passes
-			// where the output's bits are not zero, as in ReLU's backward pass, by a
-			// mask rather than a branch that random signs would mispredict.
-			scatter := func(p int) {
-				g, z, at := out.Grad[p*ohw:][:ohw], out.Data[p*ohw:][:ohw], arg[p*ohw:][:ohw]
-				for j, v := range g {
-					pass := uint32(-int32(min(math.Float32bits(z[j]), 1)))
-					dy[at[j]] = math.Float32frombits(math.Float32bits(v) & pass)
-				}
-			}
-			unscatter := func(p int) {
-				for _, a := range arg[p*ohw:][:ohw] {
-					dy[a] = 0
-				}
-			}
-
 			for ch := lo; ch < hi; ch++ {
 				mu, is := mean[ch], invStd[ch]
 
+				// the sums need only each window's maximum; they also leave in out.Grad
+				// the gradient that passes the ReLU
 				sdy, sdyx := affineGrads(ch, n, is, dgamma, dbeta, func(i int) (float32, float32) {
 					p := i*c + ch
-					scatter(p)
-					defer unscatter(p)
-					return kernels.DotSums(dy, x.Data[p*hw:][:hw], mu)
+					return pooledSums(out.Grad[p*ohw:][:ohw], out.Data[p*ohw:][:ohw],
+						arg[p*ohw:][:ohw], x.Data[p*hw:][:hw], mu)
 				})
 				if dx == nil && !inPlace {
 					continue
 				}
 
-				// dx = gamma·invStd·(dy − mean(dy) − x̂·mean(dy·x̂))
+				// dx = gamma·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)): the terms that
+				// do not depend on dy everywhere, then gamma·invStd·dy at the maxima
 				mdy := float32(sdy / float64(m))
 				mdyx := float32(sdyx / float64(m))
 				k := gamma.Data[ch] * is
 				for i := 0; i < n; i++ {
 					p := i*c + ch
-					scatter(p)
 					xp := x.Data[p*hw:][:hw]
+					d := xp
 					if inPlace {
 						clear(grad)
-						kernels.BNInputGrad(grad, dy, xp, k, mdy, mu, is*mdyx)
+						kernels.BNInputGrad(grad, zero, xp, k, mdy, mu, is*mdyx)
 						copy(xp, grad)
 					} else {
-						kernels.BNInputGrad(dx[p*hw:][:hw], dy, xp, k, mdy, mu, is*mdyx)
+						d = dx[p*hw:][:hw]
+						kernels.BNInputGrad(d, zero, xp, k, mdy, mu, is*mdyx)
 					}
-					unscatter(p)
+					g := out.Grad[p*ohw:][:ohw]
+					for j, a := range arg[p*ohw:][:ohw] {
+						d[a] += k * g[j]
+					}
 				}
 			}
 		})
@@ -136,4 +127,37 @@ func BatchNormReLUMaxPool2d(x, gamma, beta *Tensor, st *BatchNormState,
 	}, x, gamma, beta)
 	out.keep(nil, [][]int32{arg})
 	return out
+}
+
+// pooledSums returns Σdy and Σdy·(x − mu) over one plane x of a normalisation
+// whose output went through a ReLU and max-pooling: dy is the pooled
+// gradient g at the window maxima at (within x) where the pooled output z is
+// not zero, and zero everywhere else. It leaves in g the part that passes the
+// ReLU.
+func pooledSums(g, z []float32, at []int32, x []float32, mu float32) (sdy, sdyx float32) {
+	z, at = z[:len(g)], at[:len(g)]
+	var s0, s1, d0, d1 float32
+	j := 0
+	for ; j+2 <= len(g); j += 2 {
+		v0, v1 := passed(g[j], z[j]), passed(g[j+1], z[j+1])
+		g[j], g[j+1] = v0, v1
+		s0 += v0
+		s1 += v1
+		d0 += v0 * (x[at[j]] - mu)
+		d1 += v1 * (x[at[j+1]] - mu)
+	}
+	if j < len(g) {
+		v := passed(g[j], z[j])
+		g[j] = v
+		s0 += v
+		d0 += v * (x[at[j]] - mu)
+	}
+	return s0 + s1, d0 + d1
+}
+
+// passed is v where the bits of the ReLU output z are not zero, as ReLU's
+// backward pass lets a gradient through, and +0 elsewhere, without a branch.
+func passed(v, z float32) float32 {
+	mask := uint32(-int32(min(math.Float32bits(z), 1)))
+	return math.Float32frombits(math.Float32bits(v) & mask)
 }

@@ -4,14 +4,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
 // TestBatchNormReLUMaxPool2dMatchesChain checks the fused operation against
 // BatchNorm2d, ReLU and MaxPool2d run one after the other: the same bits in
-// the output, the running statistics and every gradient, on plane widths that
-// take each pooling loop (16, 8 and odd sizes), with and without consuming
-// the input.
+// the output and the running statistics, and every gradient equal up to
+// rounding, on plane widths that take each pooling loop (16, 8 and odd sizes),
+// with and without consuming the input.
 func TestBatchNormReLUMaxPool2dMatchesChain(t *testing.T) {
 	for _, shape := range [][]int{{4, 3, 32, 32}, {3, 5, 8, 8}, {2, 4, 16, 16}, {2, 3, 7, 5}} {
 		rng := rand.New(rand.NewPCG(uint64(shape[2]), 3))
@@ -68,9 +69,12 @@ func TestBatchNormReLUMaxPool2dMatchesChain(t *testing.T) {
 				if len(c.got) != len(c.want) {
 					t.Fatalf("%v %s: %d values, want %d", shape, c.name, len(c.got), len(c.want))
 				}
+				// values and statistics are computed alike; gradients sum in
+				// another order
+				exact := c.name == "output" || strings.HasPrefix(c.name, "running")
 				for i := range c.want {
-					if math.Float32bits(c.got[i]) != math.Float32bits(c.want[i]) &&
-						!(c.got[i] == 0 && c.want[i] == 0) {
+					d := math.Abs(float64(c.got[i] - c.want[i]))
+					if exact && d != 0 || d > 1e-5*(1+math.Abs(float64(c.want[i]))) {
 						t.Fatalf("%v consume=%v %s[%d] = %g, want %g",
 							shape, consume, c.name, i, c.got[i], c.want[i])
 					}

@@ -78,6 +78,17 @@ func BenchmarkBatchNorm1(b *testing.B) {
 	}, activations(32, 32), 0)
 }
 
+// BenchmarkBatchNormReLUPool1 times the fused training-mode normalisation,
+// ReLU and pooling of the first block, which the three benchmarks before and
+// after it time apart.
+func BenchmarkBatchNormReLUPool1(b *testing.B) {
+	gamma, beta := Full(1, 32).SetRequiresGrad(true), Zeros(32).SetRequiresGrad(true)
+	st := &BatchNormState{RunningMean: make([]float32, 32), RunningVar: make([]float32, 32)}
+	benchLayer(b, func(x *Tensor) *Tensor {
+		return BatchNormReLUMaxPool2d(x, gamma, beta, st, 0.1, 1e-5, false)
+	}, activations(32, 32), 0)
+}
+
 func BenchmarkReLU1(b *testing.B) { benchLayer(b, ReLU, activations(32, 32), 0) }
 
 func BenchmarkMaxPool1(b *testing.B) {

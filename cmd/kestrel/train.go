@@ -139,7 +139,6 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			return images(s), nil
 		}}
-	testSet = nil
 
 	split := trainSet.N - cfg.ValSize
 	sets := train.Datasets{
