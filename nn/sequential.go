@@ -47,40 +47,66 @@ func NewSequential(layers ...Module) *Sequential {
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
 	input := x
 	for i := 0; i < len(s.Layers); i++ {
-		layers := s.Layers[i : i+1]
-		next := Module(nil)
-		if i+1 < len(s.Layers) {
-			next = s.Layers[i+1]
+		l, covered := s.fused(i, x, input)
+		i += covered
+		next := l.Forward(x)
+		if x != input && !tensor.GradEnabled() && !sharesStorage(x, next) {
+			x.Free()
 		}
-		switch l := s.Layers[i].(type) {
-		case *BatchNorm2d:
-			if l.training && i+2 < len(s.Layers) && isReLU(next) && isPool2x2(s.Layers[i+2]) &&
-				x.Dim() == 4 && x.Shape[2] >= 2 && x.Shape[3] >= 2 {
-				layers = []Module{normReLUPool{l, x != input}}
-				i += 2
-			}
-		case ReLU:
-			if _, ok := next.(MaxPool2d); ok {
-				layers = []Module{next, l}
-				i++
-			}
-		case *Conv2d:
-			if bn, ok := next.(*BatchNorm2d); ok && !bn.training && !tensor.GradEnabled() &&
-				worthFolding(x, l) {
-				layers = []Module{foldedPair{s, i, l, bn}}
-				i++
-			}
-		}
-		for _, l := range layers {
-			next := l.Forward(x)
-			if x != input && !tensor.GradEnabled() && !sharesStorage(x, next) {
-				x.Free()
-			}
-			x = next
-		}
+		x = next
 	}
 	return x
 }
+
+// fused returns the module that runs layer i on x (input being the
+// container's input) and how many of the layers after it that module runs
+// too: layer i itself and 0, or one of the fusions Forward describes.
+func (s *Sequential) fused(i int, x, input *tensor.Tensor) (Module, int) {
+	after := func(k int) Module {
+		if i+k < len(s.Layers) {
+			return s.Layers[i+k]
+		}
+		return nil
+	}
+	switch l := s.Layers[i].(type) {
+	case *BatchNorm2d:
+		if l.training && isReLU(after(1)) && isPool2x2(after(2)) &&
+			x.Dim() == 4 && x.Shape[2] >= 2 && x.Shape[3] >= 2 {
+			return normReLUPool{l, x != input}, 2
+		}
+	case ReLU:
+		if pool, ok := after(1).(MaxPool2d); ok {
+			return poolReLU{pool}, 1
+		}
+	case *Conv2d:
+		if bn, ok := after(1).(*BatchNorm2d); ok && !bn.training && !tensor.GradEnabled() &&
+			worthFolding(x, l) {
+			return foldedPair{s, i, l, bn}, 1
+		}
+	}
+	return s.Layers[i], 0
+}
+
+// poolReLU is a ReLU followed by max-pooling, run as the pooling followed by
+// the ReLU.
+type poolReLU struct{ pool MaxPool2d }
+
+// Forward implements Module. Without gradients the pooled values are recycled
+// once the ReLU has read them.
+func (p poolReLU) Forward(x *tensor.Tensor) *tensor.Tensor {
+	pooled := p.pool.Forward(x)
+	y := tensor.ReLU(pooled)
+	if !tensor.GradEnabled() {
+		pooled.Free()
+	}
+	return y
+}
+
+// State implements Module; the layers it stands for hold the state.
+func (poolReLU) State(string) []State { return nil }
+
+// SetTraining implements Module.
+func (poolReLU) SetTraining(bool) {}
 
 // isReLU reports whether l is a ReLU layer.
 func isReLU(l Module) bool {

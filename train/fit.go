@@ -340,8 +340,7 @@ func (r *run) finish(ctx context.Context) (*Summary, error) {
 
 	// the buffers the training steps recycled are not needed by evaluation,
 	// which uses fewer and smaller ones: collect them before the test set is read
-	tensor.TrimPool()
-	runtime.GC()
+	dropBuffers()
 	last, err := Evaluate(ctx, r.model, r.evalLoader(r.sets.Test))
 	if err != nil {
 		return nil, err
@@ -356,8 +355,7 @@ func (r *run) finish(ctx context.Context) (*Summary, error) {
 	}
 	sum.TestAccuracy, sum.TestLoss, sum.TestTop5Accuracy = test.Accuracy, test.Loss, test.Top5
 	sum.Test = test
-	tensor.TrimPool() // nor do the figures need evaluation's buffers
-	runtime.GC()
+	dropBuffers() // nor do the figures need evaluation's buffers
 
 	sum.ImagesPerSec = float64(r.trainImages) / sum.TrainSeconds
 	sum.DataLoadSeconds = r.sets.LoadSeconds
@@ -377,6 +375,13 @@ func (r *run) finish(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// dropBuffers hands the recycled tensor buffers to the garbage collector and
+// collects them, so that what comes next reuses their memory.
+func dropBuffers() {
+	tensor.TrimPool()
+	runtime.GC()
 }
 
 // appendLine appends line and a newline to the file at path, syncing it.

@@ -58,10 +58,9 @@ func Describe() Hardware {
 		conv = c.Convolutions()
 	}
 	return Hardware{
-		Convolution: conv,
-		Kestrel:     version, Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
+		Kestrel: version, Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		CPU: cpuModel(), Cores: runtime.NumCPU(), Threads: parallel.Threads(), Features: feats,
-		Kernel: kernels.Default().Name(), KernelPaths: gemm.Paths(),
+		Kernel: kernels.Default().Name(), KernelPaths: gemm.Paths(), Convolution: conv,
 	}
 }
 

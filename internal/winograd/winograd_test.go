@@ -52,26 +52,39 @@ func TestInputMatchesTiles(t *testing.T) {
 				for ty := 0; ty < th; ty++ {
 					for tx := 0; tx < tw; tx++ {
 						var d [16]float32
-						for r := 0; r < 4; r++ {
-							for c := 0; c < 4; c++ {
-								y, x := 2*ty-1+r, 2*tx-1+c
-								if y >= 0 && y < h && x >= 0 && x < w {
-									d[4*r+c] = plane[y*w+x]
-								}
-							}
-						}
+						window(d[:], 4, plane, h, w, 2*ty-1, 2*tx-1)
 						want := transformInput(d)
-						for xi := range want {
-							if got := v[xi*ld+ty*tw+tx]; got != want[xi] {
-								t.Fatalf("%dx%d tile (%d,%d) position %d: %v, want %v",
-									h, w, ty, tx, xi, got, want[xi])
-							}
-						}
+						checkTile(t, v, ld, h, w, ty, tx, want[:])
 					}
 				}
 			}
 		}
 	})
+}
+
+// window copies the size×size window of plane [h, w] whose top left pixel is
+// (y0, x0) into dst, row by row, with zeros for pixels outside the plane.
+func window(dst []float32, size int, plane []float32, h, w, y0, x0 int) {
+	for r := 0; r < size; r++ {
+		for c := 0; c < size; c++ {
+			y, x := y0+r, x0+c
+			if y >= 0 && y < h && x >= 0 && x < w {
+				dst[size*r+c] = plane[y*w+x]
+			}
+		}
+	}
+}
+
+// checkTile checks that tile (ty, tx) of an h×w plane holds want in got,
+// where position ξ of tile t is got[ξ·ld + t], bit for bit.
+func checkTile(t *testing.T, got []float32, ld, h, w, ty, tx int, want []float32) {
+	t.Helper()
+	_, tw := Tiles(h, w)
+	for xi := range want {
+		if g := got[xi*ld+ty*tw+tx]; g != want[xi] {
+			t.Fatalf("%dx%d tile (%d,%d) position %d: %v, want %v", h, w, ty, tx, xi, g, want[xi])
+		}
+	}
 }
 
 // TestOutputMatchesTiles checks Output, writing and accumulating, on every
@@ -180,20 +193,9 @@ func TestGradientMatchesTiles(t *testing.T) {
 			for ty := 0; ty < th; ty++ {
 				for tx := 0; tx < tw; tx++ {
 					var dy [4]float32
-					for r := 0; r < 2; r++ {
-						for c := 0; c < 2; c++ {
-							if y, x := 2*ty+r, 2*tx+c; y < h && x < w {
-								dy[2*r+c] = plane[y*w+x]
-							}
-						}
-					}
+					window(dy[:], 2, plane, h, w, 2*ty, 2*tx)
 					want := transformGradient(dy)
-					for xi := range want {
-						if got := m[xi*ld+ty*tw+tx]; got != want[xi] {
-							t.Fatalf("%dx%d tile (%d,%d) position %d: %v, want %v",
-								h, w, ty, tx, xi, got, want[xi])
-						}
-					}
+					checkTile(t, m, ld, h, w, ty, tx, want[:])
 				}
 			}
 		}
