@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/kestrel-ml/kestrel/internal/kernels"
 	"github.com/kestrel-ml/kestrel/internal/parallel"
 	"github.com/kestrel-ml/kestrel/tensor"
 )
@@ -46,7 +47,9 @@ func (o *Adam) Step() {
 			o.V[i] = make([]float32, len(p.Data))
 		}
 	}
-	b1, b2, eps, wd := float32(o.Beta1), float32(o.Beta2), float32(o.Eps), float32(o.WeightDecay)
+	b1, b2 := float32(o.Beta1), float32(o.Beta2)
+	c := kernels.AdamCoefficients{Beta1: b1, Rest1: 1 - b1, Beta2: b2, Rest2: 1 - b2,
+		Eps: float32(o.Eps), Decay: float32(o.WeightDecay)}
 
 	for i, p := range o.Params {
 		if p.Grad == nil {
@@ -54,22 +57,13 @@ func (o *Adam) Step() {
 		}
 		o.Steps[i]++
 		t := float64(o.Steps[i])
-		stepSize := float32(o.Rate / (1 - math.Pow(o.Beta1, t)))
-		bc2Sqrt := float32(math.Sqrt(1 - math.Pow(o.Beta2, t)))
+		c.Step = float32(o.Rate / (1 - math.Pow(o.Beta1, t)))
+		c.Bias2 = float32(math.Sqrt(1 - math.Pow(o.Beta2, t)))
 		m, v := o.M[i], o.V[i]
 
 		// element by element, so any split across threads gives the same bits
 		parallel.ForWorkers(len(p.Grad), parallel.Workers(8*len(p.Grad)), func(_, lo, hi int) {
-			for j := lo; j < hi; j++ {
-				g := p.Grad[j]
-				if wd != 0 {
-					g += wd * p.Data[j]
-				}
-				m[j] = b1*m[j] + (1-b1)*g
-				v[j] = b2*v[j] + (1-b2)*g*g
-				denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
-				p.Data[j] -= stepSize * m[j] / denom
-			}
+			kernels.Adam(p.Data[lo:hi], p.Grad[lo:hi], m[lo:hi], v[lo:hi], c)
 		})
 	}
 }

@@ -612,6 +612,104 @@ DATA maxPoolW8D<>+56(SB)/4, $0x0000001d
 DATA maxPoolW8D<>+60(SB)/4, $0x0000001f
 GLOBL maxPoolW8D<>(SB), RODATA|NOPTR, $64
 
+// func adamAVX512(w *float32, dw *float32, m *float32, v *float32, n int, c *float32)
+// Requires: AVX, AVX512F
+TEXT ·adamAVX512(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), DI
+	MOVQ         dw+8(FP), SI
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), R8
+	MOVQ         n+32(FP), CX
+	MOVQ         c+40(FP), R9
+	VBROADCASTSS (R9), Z8
+	VBROADCASTSS 4(R9), Z9
+	VBROADCASTSS 8(R9), Z10
+	VBROADCASTSS 12(R9), Z11
+	VBROADCASTSS 16(R9), Z12
+	VBROADCASTSS 20(R9), Z13
+	VBROADCASTSS 24(R9), Z14
+	VBROADCASTSS 28(R9), Z15
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ    AX, CX
+	JGE     done
+	VMOVUPS (SI)(AX*1), Z0
+	VMULPS  (DX)(AX*1), Z8, Z1
+	VMULPS  Z0, Z9, Z3
+	VADDPS  Z3, Z1, Z1
+	VMOVUPS Z1, (DX)(AX*1)
+	VMULPS  (R8)(AX*1), Z10, Z2
+	VMULPS  Z0, Z11, Z3
+	VMULPS  Z0, Z3, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (R8)(AX*1)
+	VSQRTPS Z2, Z2
+	VDIVPS  Z12, Z2, Z2
+	VADDPS  Z13, Z2, Z2
+	VMULPS  Z1, Z14, Z1
+	VDIVPS  Z2, Z1, Z1
+	VMOVUPS (DI)(AX*1), Z3
+	VSUBPS  Z1, Z3, Z3
+	VMOVUPS Z3, (DI)(AX*1)
+	ADDQ    $0x40, AX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func adamDecayAVX512(w *float32, dw *float32, m *float32, v *float32, n int, c *float32)
+// Requires: AVX, AVX512F
+TEXT ·adamDecayAVX512(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), DI
+	MOVQ         dw+8(FP), SI
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), R8
+	MOVQ         n+32(FP), CX
+	MOVQ         c+40(FP), R9
+	VBROADCASTSS (R9), Z8
+	VBROADCASTSS 4(R9), Z9
+	VBROADCASTSS 8(R9), Z10
+	VBROADCASTSS 12(R9), Z11
+	VBROADCASTSS 16(R9), Z12
+	VBROADCASTSS 20(R9), Z13
+	VBROADCASTSS 24(R9), Z14
+	VBROADCASTSS 28(R9), Z15
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ    AX, CX
+	JGE     done
+	VMOVUPS (SI)(AX*1), Z0
+	VMULPS  (DI)(AX*1), Z15, Z3
+	VADDPS  Z3, Z0, Z0
+	VMULPS  (DX)(AX*1), Z8, Z1
+	VMULPS  Z0, Z9, Z3
+	VADDPS  Z3, Z1, Z1
+	VMOVUPS Z1, (DX)(AX*1)
+	VMULPS  (R8)(AX*1), Z10, Z2
+	VMULPS  Z0, Z11, Z3
+	VMULPS  Z0, Z3, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (R8)(AX*1)
+	VSQRTPS Z2, Z2
+	VDIVPS  Z12, Z2, Z2
+	VADDPS  Z13, Z2, Z2
+	VMULPS  Z1, Z14, Z1
+	VDIVPS  Z2, Z1, Z1
+	VMOVUPS (DI)(AX*1), Z3
+	VSUBPS  Z1, Z3, Z3
+	VMOVUPS Z3, (DI)(AX*1)
+	ADDQ    $0x40, AX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func reluAVX2(dst *float32, x *float32, n int)
 // Requires: AVX, AVX2
 TEXT ·reluAVX2(SB), NOSPLIT, $0-24
@@ -1152,3 +1250,101 @@ DATA maxPoolW8CornersAVX2<>+20(SB)/4, $0x00000012
 DATA maxPoolW8CornersAVX2<>+24(SB)/4, $0x00000014
 DATA maxPoolW8CornersAVX2<>+28(SB)/4, $0x00000016
 GLOBL maxPoolW8CornersAVX2<>(SB), RODATA|NOPTR, $32
+
+// func adamAVX2(w *float32, dw *float32, m *float32, v *float32, n int, c *float32)
+// Requires: AVX
+TEXT ·adamAVX2(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), DI
+	MOVQ         dw+8(FP), SI
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), R8
+	MOVQ         n+32(FP), CX
+	MOVQ         c+40(FP), R9
+	VBROADCASTSS (R9), Y8
+	VBROADCASTSS 4(R9), Y9
+	VBROADCASTSS 8(R9), Y10
+	VBROADCASTSS 12(R9), Y11
+	VBROADCASTSS 16(R9), Y12
+	VBROADCASTSS 20(R9), Y13
+	VBROADCASTSS 24(R9), Y14
+	VBROADCASTSS 28(R9), Y15
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ    AX, CX
+	JGE     done
+	VMOVUPS (SI)(AX*1), Y0
+	VMULPS  (DX)(AX*1), Y8, Y1
+	VMULPS  Y0, Y9, Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y1, (DX)(AX*1)
+	VMULPS  (R8)(AX*1), Y10, Y2
+	VMULPS  Y0, Y11, Y3
+	VMULPS  Y0, Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (R8)(AX*1)
+	VSQRTPS Y2, Y2
+	VDIVPS  Y12, Y2, Y2
+	VADDPS  Y13, Y2, Y2
+	VMULPS  Y1, Y14, Y1
+	VDIVPS  Y2, Y1, Y1
+	VMOVUPS (DI)(AX*1), Y3
+	VSUBPS  Y1, Y3, Y3
+	VMOVUPS Y3, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func adamDecayAVX2(w *float32, dw *float32, m *float32, v *float32, n int, c *float32)
+// Requires: AVX
+TEXT ·adamDecayAVX2(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), DI
+	MOVQ         dw+8(FP), SI
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), R8
+	MOVQ         n+32(FP), CX
+	MOVQ         c+40(FP), R9
+	VBROADCASTSS (R9), Y8
+	VBROADCASTSS 4(R9), Y9
+	VBROADCASTSS 8(R9), Y10
+	VBROADCASTSS 12(R9), Y11
+	VBROADCASTSS 16(R9), Y12
+	VBROADCASTSS 20(R9), Y13
+	VBROADCASTSS 24(R9), Y14
+	VBROADCASTSS 28(R9), Y15
+	XORQ         AX, AX
+	SHLQ         $0x02, CX
+
+loop:
+	CMPQ    AX, CX
+	JGE     done
+	VMOVUPS (SI)(AX*1), Y0
+	VMULPS  (DI)(AX*1), Y15, Y3
+	VADDPS  Y3, Y0, Y0
+	VMULPS  (DX)(AX*1), Y8, Y1
+	VMULPS  Y0, Y9, Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y1, (DX)(AX*1)
+	VMULPS  (R8)(AX*1), Y10, Y2
+	VMULPS  Y0, Y11, Y3
+	VMULPS  Y0, Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (R8)(AX*1)
+	VSQRTPS Y2, Y2
+	VDIVPS  Y12, Y2, Y2
+	VADDPS  Y13, Y2, Y2
+	VMULPS  Y1, Y14, Y1
+	VDIVPS  Y2, Y1, Y1
+	VMOVUPS (DI)(AX*1), Y3
+	VSUBPS  Y1, Y3, Y3
+	VMOVUPS Y3, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET

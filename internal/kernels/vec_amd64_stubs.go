@@ -77,6 +77,18 @@ func maxPool2x2AVX512(dst *float32, idx *int32, src *float32, w int, oh int)
 //go:noescape
 func maxPool2x2W8AVX512(dst *float32, idx *int32, src *float32, pairs int)
 
+// adamAVX512 is adamGo over w[:n], dw[:n], m[:n] and v[:n], without weight decay;
+// n is a multiple of 16.
+//
+//go:noescape
+func adamAVX512(w *float32, dw *float32, m *float32, v *float32, n int, c *float32)
+
+// adamDecayAVX512 is adamGo over w[:n], dw[:n], m[:n] and v[:n], with weight decay;
+// n is a multiple of 16.
+//
+//go:noescape
+func adamDecayAVX512(w *float32, dw *float32, m *float32, v *float32, n int, c *float32)
+
 // reluAVX2 writes max(x, 0) into dst[:n] by clearing negative values;
 // n is a multiple of 8.
 //
@@ -149,3 +161,15 @@ func maxPool2x2AVX2(dst *float32, idx *int32, src *float32, w int, oh int)
 //
 //go:noescape
 func maxPool2x2W8AVX2(dst *float32, idx *int32, src *float32, pairs int)
+
+// adamAVX2 is adamGo over w[:n], dw[:n], m[:n] and v[:n], without weight decay;
+// n is a multiple of 8.
+//
+//go:noescape
+func adamAVX2(w *float32, dw *float32, m *float32, v *float32, n int, c *float32)
+
+// adamDecayAVX2 is adamGo over w[:n], dw[:n], m[:n] and v[:n], with weight decay;
+// n is a multiple of 8.
+//
+//go:noescape
+func adamDecayAVX2(w *float32, dw *float32, m *float32, v *float32, n int, c *float32)

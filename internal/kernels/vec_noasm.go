@@ -67,3 +67,8 @@ func maxPool2x2AVX2(dst *float32, idx *int32, src *float32, w, oh int) {
 func maxPool2x2W8AVX2(dst *float32, idx *int32, src *float32, pairs int) {
 	panic("kernels: no vector loops")
 }
+
+func adamAVX512(w, dw, m, v *float32, n int, c *float32)      { panic("kernels: no vector loops") }
+func adamDecayAVX512(w, dw, m, v *float32, n int, c *float32) { panic("kernels: no vector loops") }
+func adamAVX2(w, dw, m, v *float32, n int, c *float32)        { panic("kernels: no vector loops") }
+func adamDecayAVX2(w, dw, m, v *float32, n int, c *float32)   { panic("kernels: no vector loops") }

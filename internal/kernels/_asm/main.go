@@ -43,6 +43,8 @@ func main() {
 		dot4(s)
 		maxPool(s)
 		maxPoolW8(s)
+		adam(s, false)
+		adam(s, true)
 	}
 	Generate()
 }
@@ -651,4 +653,62 @@ func maxPoolW8StepAVX2(out maxPoolOut, src Register) func() {
 	return func() {
 		maxPoolWindowsAVX2(out, Mem{Base: src}, Mem{Base: src, Disp: 32}, 64, R9, Y12, Y13)
 	}
+}
+
+// adam emits one Adam update over n elements, with the operations of adamGo in
+// the same order and no fused multiply-adds, so that it rounds exactly as the
+// Go loop does; with decay the gradient gets decay·p added first.
+func adam(s isa, decay bool) {
+	name, sig := "adam", "func(w, dw, m, v *float32, n int, c *float32)"
+	doc := []string{"$F is adamGo over w[:n], dw[:n], m[:n] and v[:n], without weight decay;",
+		"n is a multiple of $N."}
+	if decay {
+		name = "adamDecay"
+		doc[0] = "$F is adamGo over w[:n], dw[:n], m[:n] and v[:n], with weight decay;"
+	}
+	s.text(name, sig, doc...)
+	p, g, m, v := Load(Param("w"), RDI), Load(Param("dw"), RSI), Load(Param("m"), RDX),
+		Load(Param("v"), R8)
+	n, c := Load(Param("n"), RCX), Load(Param("c"), R9)
+
+	// the eight coefficients, in AdamCoefficients' field order
+	vec := s.vec
+	beta1, rest1, beta2, rest2 := vec(Z8), vec(Z9), vec(Z10), vec(Z11)
+	bc2, eps, step, wd := vec(Z12), vec(Z13), vec(Z14), vec(Z15)
+	for i, r := range []VecPhysical{beta1, rest1, beta2, rest2, bc2, eps, step, wd} {
+		VBROADCASTSS(Mem{Base: c, Disp: 4 * i}, r)
+	}
+
+	grad, mom, sq, t := vec(Z0), vec(Z1), vec(Z2), vec(Z3)
+	loop(n, s.bytes(), func(off Register) {
+		VMOVUPS(at(g, off), grad)
+		if decay {
+			VMULPS(at(p, off), wd, t)
+			VADDPS(t, grad, grad)
+		}
+
+		// m ← β1·m + (1 − β1)·g
+		VMULPS(at(m, off), beta1, mom)
+		VMULPS(grad, rest1, t)
+		VADDPS(t, mom, mom)
+		VMOVUPS(mom, at(m, off))
+
+		// v ← β2·v + ((1 − β2)·g)·g
+		VMULPS(at(v, off), beta2, sq)
+		VMULPS(grad, rest2, t)
+		VMULPS(grad, t, t)
+		VADDPS(t, sq, sq)
+		VMOVUPS(sq, at(v, off))
+
+		// p ← p − (step·m) / (√v / bc2 + eps)
+		VSQRTPS(sq, sq)
+		VDIVPS(bc2, sq, sq)
+		VADDPS(eps, sq, sq)
+		VMULPS(mom, step, mom)
+		VDIVPS(sq, mom, mom)
+		VMOVUPS(at(p, off), t)
+		VSUBPS(mom, t, t)
+		VMOVUPS(t, at(p, off))
+	})
+	ret()
 }
