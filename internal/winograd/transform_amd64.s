@@ -390,3 +390,1567 @@ group:
 
 done:
 	RET
+
+DATA two<>+0(SB)/4, $0x40000000
+DATA two<>+4(SB)/4, $0x40000000
+DATA two<>+8(SB)/4, $0x40000000
+DATA two<>+12(SB)/4, $0x40000000
+DATA two<>+16(SB)/4, $0x40000000
+DATA two<>+20(SB)/4, $0x40000000
+DATA two<>+24(SB)/4, $0x40000000
+DATA two<>+28(SB)/4, $0x40000000
+GLOBL two<>(SB), RODATA|NOPTR, $32
+
+DATA four<>+0(SB)/4, $0x40800000
+DATA four<>+4(SB)/4, $0x40800000
+DATA four<>+8(SB)/4, $0x40800000
+DATA four<>+12(SB)/4, $0x40800000
+DATA four<>+16(SB)/4, $0x40800000
+DATA four<>+20(SB)/4, $0x40800000
+DATA four<>+24(SB)/4, $0x40800000
+DATA four<>+28(SB)/4, $0x40800000
+GLOBL four<>(SB), RODATA|NOPTR, $32
+
+DATA five<>+0(SB)/4, $0x40a00000
+DATA five<>+4(SB)/4, $0x40a00000
+DATA five<>+8(SB)/4, $0x40a00000
+DATA five<>+12(SB)/4, $0x40a00000
+DATA five<>+16(SB)/4, $0x40a00000
+DATA five<>+20(SB)/4, $0x40a00000
+DATA five<>+24(SB)/4, $0x40a00000
+DATA five<>+28(SB)/4, $0x40a00000
+GLOBL five<>(SB), RODATA|NOPTR, $32
+
+DATA eight<>+0(SB)/4, $0x41000000
+DATA eight<>+4(SB)/4, $0x41000000
+DATA eight<>+8(SB)/4, $0x41000000
+DATA eight<>+12(SB)/4, $0x41000000
+DATA eight<>+16(SB)/4, $0x41000000
+DATA eight<>+20(SB)/4, $0x41000000
+DATA eight<>+24(SB)/4, $0x41000000
+DATA eight<>+28(SB)/4, $0x41000000
+GLOBL eight<>(SB), RODATA|NOPTR, $32
+
+// func input4AVX(v *float32, ldBytes int, src *float32, offs *int32, pitchBytes int, groups int)
+// Requires: AVX
+TEXT ·input4AVX(SB), $2304-48
+	MOVQ v+0(FP), DI
+	MOVQ offs+24(FP), SI
+	MOVQ groups+40(FP), CX
+
+group:
+	CMPQ       CX, $0x00
+	JE         done
+	MOVLQSX    (SI), BX
+	SHLQ       $0x02, BX
+	ADDQ       src+16(FP), BX
+	MOVLQSX    4(SI), R8
+	SHLQ       $0x02, R8
+	ADDQ       src+16(FP), R8
+	MOVLQSX    8(SI), R9
+	SHLQ       $0x02, R9
+	ADDQ       src+16(FP), R9
+	MOVLQSX    12(SI), R10
+	SHLQ       $0x02, R10
+	ADDQ       src+16(FP), R10
+	MOVLQSX    16(SI), R11
+	SHLQ       $0x02, R11
+	ADDQ       src+16(FP), R11
+	MOVLQSX    20(SI), R12
+	SHLQ       $0x02, R12
+	ADDQ       src+16(FP), R12
+	MOVLQSX    24(SI), R13
+	SHLQ       $0x02, R13
+	ADDQ       src+16(FP), R13
+	MOVLQSX    28(SI), DX
+	SHLQ       $0x02, DX
+	ADDQ       src+16(FP), DX
+	XORQ       AX, AX
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x20, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x20, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x20, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y4
+	VUNPCKLPS  Y3, Y2, Y5
+	VSHUFPS    $0x44, Y5, Y4, Y6
+	VSHUFPS    $0xee, Y5, Y4, Y4
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKHPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y6, (SP)
+	VMOVUPS    Y4, 32(SP)
+	VMOVUPS    Y2, 64(SP)
+	VMOVUPS    Y0, 96(SP)
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y2, 128(SP)
+	VMOVUPS    Y0, 160(SP)
+	ADDQ       pitchBytes+32(FP), AX
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x20, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x20, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x20, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y4
+	VUNPCKLPS  Y3, Y2, Y5
+	VSHUFPS    $0x44, Y5, Y4, Y6
+	VSHUFPS    $0xee, Y5, Y4, Y4
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKHPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y6, 192(SP)
+	VMOVUPS    Y4, 224(SP)
+	VMOVUPS    Y2, 256(SP)
+	VMOVUPS    Y0, 288(SP)
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y2, 320(SP)
+	VMOVUPS    Y0, 352(SP)
+	ADDQ       pitchBytes+32(FP), AX
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x20, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x20, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x20, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y4
+	VUNPCKLPS  Y3, Y2, Y5
+	VSHUFPS    $0x44, Y5, Y4, Y6
+	VSHUFPS    $0xee, Y5, Y4, Y4
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKHPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y2, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y2, 512(SP)
+	VMOVUPS    Y0, 544(SP)
+	ADDQ       pitchBytes+32(FP), AX
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x20, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x20, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x20, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y4
+	VUNPCKLPS  Y3, Y2, Y5
+	VSHUFPS    $0x44, Y5, Y4, Y6
+	VSHUFPS    $0xee, Y5, Y4, Y4
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKHPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y6, 576(SP)
+	VMOVUPS    Y4, 608(SP)
+	VMOVUPS    Y2, 640(SP)
+	VMOVUPS    Y0, 672(SP)
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y2, 704(SP)
+	VMOVUPS    Y0, 736(SP)
+	ADDQ       pitchBytes+32(FP), AX
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x20, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x20, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x20, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y4
+	VUNPCKLPS  Y3, Y2, Y5
+	VSHUFPS    $0x44, Y5, Y4, Y6
+	VSHUFPS    $0xee, Y5, Y4, Y4
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKHPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y6, 768(SP)
+	VMOVUPS    Y4, 800(SP)
+	VMOVUPS    Y2, 832(SP)
+	VMOVUPS    Y0, 864(SP)
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y2, 896(SP)
+	VMOVUPS    Y0, 928(SP)
+	ADDQ       pitchBytes+32(FP), AX
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x20, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x20, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x20, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y4
+	VUNPCKLPS  Y3, Y2, Y5
+	VSHUFPS    $0x44, Y5, Y4, Y6
+	VSHUFPS    $0xee, Y5, Y4, Y4
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKHPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y6, 960(SP)
+	VMOVUPS    Y4, 992(SP)
+	VMOVUPS    Y2, 1024(SP)
+	VMOVUPS    Y0, 1056(SP)
+	VMOVUPS    (BX)(AX*1), Y0
+	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
+	VMOVUPS    (R8)(AX*1), Y1
+	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
+	VMOVUPS    (R9)(AX*1), Y2
+	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
+	VMOVUPS    (R10)(AX*1), Y3
+	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VSHUFPS    $0x44, Y1, Y0, Y2
+	VSHUFPS    $0xee, Y1, Y0, Y0
+	VMOVUPS    Y2, 1088(SP)
+	VMOVUPS    Y0, 1120(SP)
+	VMOVUPS    (SP), Y0
+	VMOVUPS    192(SP), Y1
+	VMOVUPS    384(SP), Y2
+	VMOVUPS    576(SP), Y3
+	VMOVUPS    768(SP), Y4
+	VMOVUPS    960(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, 1152(SP)
+	VMOVUPS    Y5, 1344(SP)
+	VMOVUPS    Y9, 1536(SP)
+	VMOVUPS    Y1, 1728(SP)
+	VMOVUPS    Y2, 1920(SP)
+	VMOVUPS    Y6, 2112(SP)
+	VMOVUPS    32(SP), Y0
+	VMOVUPS    224(SP), Y1
+	VMOVUPS    416(SP), Y2
+	VMOVUPS    608(SP), Y3
+	VMOVUPS    800(SP), Y4
+	VMOVUPS    992(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, 1184(SP)
+	VMOVUPS    Y5, 1376(SP)
+	VMOVUPS    Y9, 1568(SP)
+	VMOVUPS    Y1, 1760(SP)
+	VMOVUPS    Y2, 1952(SP)
+	VMOVUPS    Y6, 2144(SP)
+	VMOVUPS    64(SP), Y0
+	VMOVUPS    256(SP), Y1
+	VMOVUPS    448(SP), Y2
+	VMOVUPS    640(SP), Y3
+	VMOVUPS    832(SP), Y4
+	VMOVUPS    1024(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, 1216(SP)
+	VMOVUPS    Y5, 1408(SP)
+	VMOVUPS    Y9, 1600(SP)
+	VMOVUPS    Y1, 1792(SP)
+	VMOVUPS    Y2, 1984(SP)
+	VMOVUPS    Y6, 2176(SP)
+	VMOVUPS    96(SP), Y0
+	VMOVUPS    288(SP), Y1
+	VMOVUPS    480(SP), Y2
+	VMOVUPS    672(SP), Y3
+	VMOVUPS    864(SP), Y4
+	VMOVUPS    1056(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, 1248(SP)
+	VMOVUPS    Y5, 1440(SP)
+	VMOVUPS    Y9, 1632(SP)
+	VMOVUPS    Y1, 1824(SP)
+	VMOVUPS    Y2, 2016(SP)
+	VMOVUPS    Y6, 2208(SP)
+	VMOVUPS    128(SP), Y0
+	VMOVUPS    320(SP), Y1
+	VMOVUPS    512(SP), Y2
+	VMOVUPS    704(SP), Y3
+	VMOVUPS    896(SP), Y4
+	VMOVUPS    1088(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, 1280(SP)
+	VMOVUPS    Y5, 1472(SP)
+	VMOVUPS    Y9, 1664(SP)
+	VMOVUPS    Y1, 1856(SP)
+	VMOVUPS    Y2, 2048(SP)
+	VMOVUPS    Y6, 2240(SP)
+	VMOVUPS    160(SP), Y0
+	VMOVUPS    352(SP), Y1
+	VMOVUPS    544(SP), Y2
+	VMOVUPS    736(SP), Y3
+	VMOVUPS    928(SP), Y4
+	VMOVUPS    1120(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, 1312(SP)
+	VMOVUPS    Y5, 1504(SP)
+	VMOVUPS    Y9, 1696(SP)
+	VMOVUPS    Y1, 1888(SP)
+	VMOVUPS    Y2, 2080(SP)
+	VMOVUPS    Y6, 2272(SP)
+	MOVQ       DI, R14
+	VMOVUPS    1152(SP), Y0
+	VMOVUPS    1184(SP), Y1
+	VMOVUPS    1216(SP), Y2
+	VMOVUPS    1248(SP), Y3
+	VMOVUPS    1280(SP), Y4
+	VMOVUPS    1312(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y5, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y9, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y1, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y2, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y6, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    1344(SP), Y0
+	VMOVUPS    1376(SP), Y1
+	VMOVUPS    1408(SP), Y2
+	VMOVUPS    1440(SP), Y3
+	VMOVUPS    1472(SP), Y4
+	VMOVUPS    1504(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y5, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y9, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y1, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y2, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y6, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    1536(SP), Y0
+	VMOVUPS    1568(SP), Y1
+	VMOVUPS    1600(SP), Y2
+	VMOVUPS    1632(SP), Y3
+	VMOVUPS    1664(SP), Y4
+	VMOVUPS    1696(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y5, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y9, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y1, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y2, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y6, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    1728(SP), Y0
+	VMOVUPS    1760(SP), Y1
+	VMOVUPS    1792(SP), Y2
+	VMOVUPS    1824(SP), Y3
+	VMOVUPS    1856(SP), Y4
+	VMOVUPS    1888(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y5, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y9, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y1, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y2, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y6, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    1920(SP), Y0
+	VMOVUPS    1952(SP), Y1
+	VMOVUPS    1984(SP), Y2
+	VMOVUPS    2016(SP), Y3
+	VMOVUPS    2048(SP), Y4
+	VMOVUPS    2080(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y5, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y9, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y1, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y2, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y6, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    2112(SP), Y0
+	VMOVUPS    2144(SP), Y1
+	VMOVUPS    2176(SP), Y2
+	VMOVUPS    2208(SP), Y3
+	VMOVUPS    2240(SP), Y4
+	VMOVUPS    2272(SP), Y5
+	VMULPS     four<>+0(SB), Y0, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y0
+	VADDPS     Y4, Y0, Y0
+	VMULPS     four<>+0(SB), Y1, Y7
+	VMULPS     five<>+0(SB), Y3, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y5, Y6, Y6
+	VADDPS     Y4, Y3, Y7
+	VADDPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y5
+	VSUBPS     Y3, Y4, Y7
+	VSUBPS     Y2, Y1, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y4, Y7
+	VSUBPS     Y1, Y3, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y1
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y0, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y5, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y9, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y1, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y2, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y6, (R14)
+	ADDQ       ldBytes+8(FP), R14
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, SI
+	DECQ       CX
+	JMP        group
+
+done:
+	VZEROUPPER
+	RET
+
+// func output4AVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int, bias float32)
+// Requires: AVX
+TEXT ·output4AVX(SB), $776-52
+	MOVQ         offs+16(FP), SI
+	MOVQ         m+24(FP), DI
+	MOVQ         groups+40(FP), CX
+	MOVQ         ldBytes+32(FP), AX
+	IMUL3Q       $0x06, AX, AX
+	MOVQ         AX, 768(SP)
+	VBROADCASTSS bias+48(FP), Y0
+
+group:
+	CMPQ         CX, $0x00
+	JE           done
+	MOVQ         DI, R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, (SP)
+	VMOVUPS      Y5, 192(SP)
+	VMOVUPS      Y3, 384(SP)
+	VMOVUPS      Y4, 576(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 32(SP)
+	VMOVUPS      Y5, 224(SP)
+	VMOVUPS      Y3, 416(SP)
+	VMOVUPS      Y4, 608(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 64(SP)
+	VMOVUPS      Y5, 256(SP)
+	VMOVUPS      Y3, 448(SP)
+	VMOVUPS      Y4, 640(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 96(SP)
+	VMOVUPS      Y5, 288(SP)
+	VMOVUPS      Y3, 480(SP)
+	VMOVUPS      Y4, 672(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 128(SP)
+	VMOVUPS      Y5, 320(SP)
+	VMOVUPS      Y3, 512(SP)
+	VMOVUPS      Y4, 704(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 160(SP)
+	VMOVUPS      Y5, 352(SP)
+	VMOVUPS      Y3, 544(SP)
+	VMOVUPS      Y4, 736(SP)
+	MOVLQSX      (SI), BX
+	SHLQ         $0x02, BX
+	ADDQ         dst+0(FP), BX
+	MOVLQSX      4(SI), R8
+	SHLQ         $0x02, R8
+	ADDQ         dst+0(FP), R8
+	MOVLQSX      8(SI), R9
+	SHLQ         $0x02, R9
+	ADDQ         dst+0(FP), R9
+	MOVLQSX      12(SI), R10
+	SHLQ         $0x02, R10
+	ADDQ         dst+0(FP), R10
+	MOVLQSX      16(SI), R11
+	SHLQ         $0x02, R11
+	ADDQ         dst+0(FP), R11
+	MOVLQSX      20(SI), R12
+	SHLQ         $0x02, R12
+	ADDQ         dst+0(FP), R12
+	MOVLQSX      24(SI), R13
+	SHLQ         $0x02, R13
+	ADDQ         dst+0(FP), R13
+	MOVLQSX      28(SI), DX
+	SHLQ         $0x02, DX
+	ADDQ         dst+0(FP), DX
+	XORQ         AX, AX
+	VMOVUPS      (SP), Y1
+	VMOVUPS      32(SP), Y2
+	VMOVUPS      64(SP), Y3
+	VMOVUPS      96(SP), Y4
+	VMOVUPS      128(SP), Y5
+	VMOVUPS      160(SP), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y0, Y1, Y1
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VUNPCKLPS    Y5, Y1, Y2
+	VUNPCKLPS    Y4, Y3, Y6
+	VSHUFPS      $0x44, Y6, Y2, Y7
+	VSHUFPS      $0xee, Y6, Y2, Y2
+	VUNPCKHPS    Y5, Y1, Y1
+	VUNPCKHPS    Y4, Y3, Y3
+	VSHUFPS      $0x44, Y3, Y1, Y4
+	VSHUFPS      $0xee, Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y7, X3
+	VMOVUPS      X7, (BX)(AX*1)
+	VMOVUPS      X3, (R11)(AX*1)
+	VEXTRACTF128 $0x01, Y2, X3
+	VMOVUPS      X2, (R8)(AX*1)
+	VMOVUPS      X3, (R12)(AX*1)
+	VEXTRACTF128 $0x01, Y4, X2
+	VMOVUPS      X4, (R9)(AX*1)
+	VMOVUPS      X2, (R13)(AX*1)
+	VEXTRACTF128 $0x01, Y1, X2
+	VMOVUPS      X1, (R10)(AX*1)
+	VMOVUPS      X2, (DX)(AX*1)
+	ADDQ         wBytes+8(FP), AX
+	VMOVUPS      192(SP), Y1
+	VMOVUPS      224(SP), Y2
+	VMOVUPS      256(SP), Y3
+	VMOVUPS      288(SP), Y4
+	VMOVUPS      320(SP), Y5
+	VMOVUPS      352(SP), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y0, Y1, Y1
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VUNPCKLPS    Y5, Y1, Y2
+	VUNPCKLPS    Y4, Y3, Y6
+	VSHUFPS      $0x44, Y6, Y2, Y7
+	VSHUFPS      $0xee, Y6, Y2, Y2
+	VUNPCKHPS    Y5, Y1, Y1
+	VUNPCKHPS    Y4, Y3, Y3
+	VSHUFPS      $0x44, Y3, Y1, Y4
+	VSHUFPS      $0xee, Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y7, X3
+	VMOVUPS      X7, (BX)(AX*1)
+	VMOVUPS      X3, (R11)(AX*1)
+	VEXTRACTF128 $0x01, Y2, X3
+	VMOVUPS      X2, (R8)(AX*1)
+	VMOVUPS      X3, (R12)(AX*1)
+	VEXTRACTF128 $0x01, Y4, X2
+	VMOVUPS      X4, (R9)(AX*1)
+	VMOVUPS      X2, (R13)(AX*1)
+	VEXTRACTF128 $0x01, Y1, X2
+	VMOVUPS      X1, (R10)(AX*1)
+	VMOVUPS      X2, (DX)(AX*1)
+	ADDQ         wBytes+8(FP), AX
+	VMOVUPS      384(SP), Y1
+	VMOVUPS      416(SP), Y2
+	VMOVUPS      448(SP), Y3
+	VMOVUPS      480(SP), Y4
+	VMOVUPS      512(SP), Y5
+	VMOVUPS      544(SP), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y0, Y1, Y1
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VUNPCKLPS    Y5, Y1, Y2
+	VUNPCKLPS    Y4, Y3, Y6
+	VSHUFPS      $0x44, Y6, Y2, Y7
+	VSHUFPS      $0xee, Y6, Y2, Y2
+	VUNPCKHPS    Y5, Y1, Y1
+	VUNPCKHPS    Y4, Y3, Y3
+	VSHUFPS      $0x44, Y3, Y1, Y4
+	VSHUFPS      $0xee, Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y7, X3
+	VMOVUPS      X7, (BX)(AX*1)
+	VMOVUPS      X3, (R11)(AX*1)
+	VEXTRACTF128 $0x01, Y2, X3
+	VMOVUPS      X2, (R8)(AX*1)
+	VMOVUPS      X3, (R12)(AX*1)
+	VEXTRACTF128 $0x01, Y4, X2
+	VMOVUPS      X4, (R9)(AX*1)
+	VMOVUPS      X2, (R13)(AX*1)
+	VEXTRACTF128 $0x01, Y1, X2
+	VMOVUPS      X1, (R10)(AX*1)
+	VMOVUPS      X2, (DX)(AX*1)
+	ADDQ         wBytes+8(FP), AX
+	VMOVUPS      576(SP), Y1
+	VMOVUPS      608(SP), Y2
+	VMOVUPS      640(SP), Y3
+	VMOVUPS      672(SP), Y4
+	VMOVUPS      704(SP), Y5
+	VMOVUPS      736(SP), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y0, Y1, Y1
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VUNPCKLPS    Y5, Y1, Y2
+	VUNPCKLPS    Y4, Y3, Y6
+	VSHUFPS      $0x44, Y6, Y2, Y7
+	VSHUFPS      $0xee, Y6, Y2, Y2
+	VUNPCKHPS    Y5, Y1, Y1
+	VUNPCKHPS    Y4, Y3, Y3
+	VSHUFPS      $0x44, Y3, Y1, Y4
+	VSHUFPS      $0xee, Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y7, X3
+	VMOVUPS      X7, (BX)(AX*1)
+	VMOVUPS      X3, (R11)(AX*1)
+	VEXTRACTF128 $0x01, Y2, X3
+	VMOVUPS      X2, (R8)(AX*1)
+	VMOVUPS      X3, (R12)(AX*1)
+	VEXTRACTF128 $0x01, Y4, X2
+	VMOVUPS      X4, (R9)(AX*1)
+	VMOVUPS      X2, (R13)(AX*1)
+	VEXTRACTF128 $0x01, Y1, X2
+	VMOVUPS      X1, (R10)(AX*1)
+	VMOVUPS      X2, (DX)(AX*1)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, SI
+	DECQ         CX
+	JMP          group
+
+done:
+	VZEROUPPER
+	RET
+
+// func output4AddAVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int, bias float32)
+// Requires: AVX
+TEXT ·output4AddAVX(SB), $776-52
+	MOVQ         offs+16(FP), SI
+	MOVQ         m+24(FP), DI
+	MOVQ         groups+40(FP), CX
+	MOVQ         ldBytes+32(FP), AX
+	IMUL3Q       $0x06, AX, AX
+	MOVQ         AX, 768(SP)
+	VBROADCASTSS bias+48(FP), Y0
+
+group:
+	CMPQ         CX, $0x00
+	JE           done
+	MOVQ         DI, R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, (SP)
+	VMOVUPS      Y5, 192(SP)
+	VMOVUPS      Y3, 384(SP)
+	VMOVUPS      Y4, 576(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 32(SP)
+	VMOVUPS      Y5, 224(SP)
+	VMOVUPS      Y3, 416(SP)
+	VMOVUPS      Y4, 608(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 64(SP)
+	VMOVUPS      Y5, 256(SP)
+	VMOVUPS      Y3, 448(SP)
+	VMOVUPS      Y4, 640(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 96(SP)
+	VMOVUPS      Y5, 288(SP)
+	VMOVUPS      Y3, 480(SP)
+	VMOVUPS      Y4, 672(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 128(SP)
+	VMOVUPS      Y5, 320(SP)
+	VMOVUPS      Y3, 512(SP)
+	VMOVUPS      Y4, 704(SP)
+	ADDQ         ldBytes+32(FP), R14
+	MOVQ         R14, DX
+	VMOVUPS      (DX), Y1
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y2
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y3
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y4
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y5
+	ADDQ         768(SP), DX
+	VMOVUPS      (DX), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VMOVUPS      Y1, 160(SP)
+	VMOVUPS      Y5, 352(SP)
+	VMOVUPS      Y3, 544(SP)
+	VMOVUPS      Y4, 736(SP)
+	MOVLQSX      (SI), BX
+	SHLQ         $0x02, BX
+	ADDQ         dst+0(FP), BX
+	MOVLQSX      4(SI), R8
+	SHLQ         $0x02, R8
+	ADDQ         dst+0(FP), R8
+	MOVLQSX      8(SI), R9
+	SHLQ         $0x02, R9
+	ADDQ         dst+0(FP), R9
+	MOVLQSX      12(SI), R10
+	SHLQ         $0x02, R10
+	ADDQ         dst+0(FP), R10
+	MOVLQSX      16(SI), R11
+	SHLQ         $0x02, R11
+	ADDQ         dst+0(FP), R11
+	MOVLQSX      20(SI), R12
+	SHLQ         $0x02, R12
+	ADDQ         dst+0(FP), R12
+	MOVLQSX      24(SI), R13
+	SHLQ         $0x02, R13
+	ADDQ         dst+0(FP), R13
+	MOVLQSX      28(SI), DX
+	SHLQ         $0x02, DX
+	ADDQ         dst+0(FP), DX
+	XORQ         AX, AX
+	VMOVUPS      (SP), Y1
+	VMOVUPS      32(SP), Y2
+	VMOVUPS      64(SP), Y3
+	VMOVUPS      96(SP), Y4
+	VMOVUPS      128(SP), Y5
+	VMOVUPS      160(SP), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y0, Y1, Y1
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VUNPCKLPS    Y5, Y1, Y2
+	VUNPCKLPS    Y4, Y3, Y6
+	VSHUFPS      $0x44, Y6, Y2, Y7
+	VSHUFPS      $0xee, Y6, Y2, Y2
+	VUNPCKHPS    Y5, Y1, Y1
+	VUNPCKHPS    Y4, Y3, Y3
+	VSHUFPS      $0x44, Y3, Y1, Y4
+	VSHUFPS      $0xee, Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y7, X3
+	VADDPS       (BX)(AX*1), X7, X7
+	VMOVUPS      X7, (BX)(AX*1)
+	VADDPS       (R11)(AX*1), X3, X3
+	VMOVUPS      X3, (R11)(AX*1)
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       (R8)(AX*1), X2, X2
+	VMOVUPS      X2, (R8)(AX*1)
+	VADDPS       (R12)(AX*1), X3, X3
+	VMOVUPS      X3, (R12)(AX*1)
+	VEXTRACTF128 $0x01, Y4, X2
+	VADDPS       (R9)(AX*1), X4, X4
+	VMOVUPS      X4, (R9)(AX*1)
+	VADDPS       (R13)(AX*1), X2, X2
+	VMOVUPS      X2, (R13)(AX*1)
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       (R10)(AX*1), X1, X1
+	VMOVUPS      X1, (R10)(AX*1)
+	VADDPS       (DX)(AX*1), X2, X2
+	VMOVUPS      X2, (DX)(AX*1)
+	ADDQ         wBytes+8(FP), AX
+	VMOVUPS      192(SP), Y1
+	VMOVUPS      224(SP), Y2
+	VMOVUPS      256(SP), Y3
+	VMOVUPS      288(SP), Y4
+	VMOVUPS      320(SP), Y5
+	VMOVUPS      352(SP), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y0, Y1, Y1
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VUNPCKLPS    Y5, Y1, Y2
+	VUNPCKLPS    Y4, Y3, Y6
+	VSHUFPS      $0x44, Y6, Y2, Y7
+	VSHUFPS      $0xee, Y6, Y2, Y2
+	VUNPCKHPS    Y5, Y1, Y1
+	VUNPCKHPS    Y4, Y3, Y3
+	VSHUFPS      $0x44, Y3, Y1, Y4
+	VSHUFPS      $0xee, Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y7, X3
+	VADDPS       (BX)(AX*1), X7, X7
+	VMOVUPS      X7, (BX)(AX*1)
+	VADDPS       (R11)(AX*1), X3, X3
+	VMOVUPS      X3, (R11)(AX*1)
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       (R8)(AX*1), X2, X2
+	VMOVUPS      X2, (R8)(AX*1)
+	VADDPS       (R12)(AX*1), X3, X3
+	VMOVUPS      X3, (R12)(AX*1)
+	VEXTRACTF128 $0x01, Y4, X2
+	VADDPS       (R9)(AX*1), X4, X4
+	VMOVUPS      X4, (R9)(AX*1)
+	VADDPS       (R13)(AX*1), X2, X2
+	VMOVUPS      X2, (R13)(AX*1)
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       (R10)(AX*1), X1, X1
+	VMOVUPS      X1, (R10)(AX*1)
+	VADDPS       (DX)(AX*1), X2, X2
+	VMOVUPS      X2, (DX)(AX*1)
+	ADDQ         wBytes+8(FP), AX
+	VMOVUPS      384(SP), Y1
+	VMOVUPS      416(SP), Y2
+	VMOVUPS      448(SP), Y3
+	VMOVUPS      480(SP), Y4
+	VMOVUPS      512(SP), Y5
+	VMOVUPS      544(SP), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y0, Y1, Y1
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VUNPCKLPS    Y5, Y1, Y2
+	VUNPCKLPS    Y4, Y3, Y6
+	VSHUFPS      $0x44, Y6, Y2, Y7
+	VSHUFPS      $0xee, Y6, Y2, Y2
+	VUNPCKHPS    Y5, Y1, Y1
+	VUNPCKHPS    Y4, Y3, Y3
+	VSHUFPS      $0x44, Y3, Y1, Y4
+	VSHUFPS      $0xee, Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y7, X3
+	VADDPS       (BX)(AX*1), X7, X7
+	VMOVUPS      X7, (BX)(AX*1)
+	VADDPS       (R11)(AX*1), X3, X3
+	VMOVUPS      X3, (R11)(AX*1)
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       (R8)(AX*1), X2, X2
+	VMOVUPS      X2, (R8)(AX*1)
+	VADDPS       (R12)(AX*1), X3, X3
+	VMOVUPS      X3, (R12)(AX*1)
+	VEXTRACTF128 $0x01, Y4, X2
+	VADDPS       (R9)(AX*1), X4, X4
+	VMOVUPS      X4, (R9)(AX*1)
+	VADDPS       (R13)(AX*1), X2, X2
+	VMOVUPS      X2, (R13)(AX*1)
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       (R10)(AX*1), X1, X1
+	VMOVUPS      X1, (R10)(AX*1)
+	VADDPS       (DX)(AX*1), X2, X2
+	VMOVUPS      X2, (DX)(AX*1)
+	ADDQ         wBytes+8(FP), AX
+	VMOVUPS      576(SP), Y1
+	VMOVUPS      608(SP), Y2
+	VMOVUPS      640(SP), Y3
+	VMOVUPS      672(SP), Y4
+	VMOVUPS      704(SP), Y5
+	VMOVUPS      736(SP), Y6
+	VADDPS       Y3, Y2, Y7
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y3
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMULPS       two<>+0(SB), Y4, Y5
+	VADDPS       Y5, Y2, Y5
+	VMULPS       four<>+0(SB), Y3, Y3
+	VADDPS       Y3, Y7, Y3
+	VMULPS       eight<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y2, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y0, Y1, Y1
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VUNPCKLPS    Y5, Y1, Y2
+	VUNPCKLPS    Y4, Y3, Y6
+	VSHUFPS      $0x44, Y6, Y2, Y7
+	VSHUFPS      $0xee, Y6, Y2, Y2
+	VUNPCKHPS    Y5, Y1, Y1
+	VUNPCKHPS    Y4, Y3, Y3
+	VSHUFPS      $0x44, Y3, Y1, Y4
+	VSHUFPS      $0xee, Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y7, X3
+	VADDPS       (BX)(AX*1), X7, X7
+	VMOVUPS      X7, (BX)(AX*1)
+	VADDPS       (R11)(AX*1), X3, X3
+	VMOVUPS      X3, (R11)(AX*1)
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       (R8)(AX*1), X2, X2
+	VMOVUPS      X2, (R8)(AX*1)
+	VADDPS       (R12)(AX*1), X3, X3
+	VMOVUPS      X3, (R12)(AX*1)
+	VEXTRACTF128 $0x01, Y4, X2
+	VADDPS       (R9)(AX*1), X4, X4
+	VMOVUPS      X4, (R9)(AX*1)
+	VADDPS       (R13)(AX*1), X2, X2
+	VMOVUPS      X2, (R13)(AX*1)
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       (R10)(AX*1), X1, X1
+	VMOVUPS      X1, (R10)(AX*1)
+	VADDPS       (DX)(AX*1), X2, X2
+	VMOVUPS      X2, (DX)(AX*1)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, SI
+	DECQ         CX
+	JMP          group
+
+done:
+	VZEROUPPER
+	RET

@@ -36,3 +36,24 @@ func gradientRowAVX(dst *float32, ld int, plane *float32, w int, groups int)
 //
 //go:noescape
 func splitRowAVX(even *float32, odd *float32, x *float32, groups int)
+
+// input4AVX writes Bᵀ d B of tiles [0, 8·groups): tile j is the 6×6 window
+// from src[offs[j]], rows pitchBytes apart, and its position ξ goes to the
+// float at byte ξ·ldBytes + 4·j from v.
+//
+//go:noescape
+func input4AVX(v *float32, ldBytes int, src *float32, offs *int32, pitchBytes int, groups int)
+
+// output4AVX writes Aᵀ M A plus bias for tiles [0, 8·groups): position ξ of
+// tile j is the float at byte ξ·ldBytes + 4·j from m, and its 4×4 block goes
+// to dst[offs[j]:], rows wBytes apart.
+//
+//go:noescape
+func output4AVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int, bias float32)
+
+// output4AddAVX adds Aᵀ M A plus bias for tiles [0, 8·groups): position ξ of
+// tile j is the float at byte ξ·ldBytes + 4·j from m, and its 4×4 block goes
+// to dst[offs[j]:], rows wBytes apart.
+//
+//go:noescape
+func output4AddAVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int, bias float32)

@@ -24,3 +24,17 @@ func gradientRowAVX(dst *float32, ld int, plane *float32, w, groups int) {
 }
 
 func splitRowAVX(even, odd, x *float32, groups int) { panic("winograd: no vector loops") }
+
+func input4AVX(v *float32, ldBytes int, src *float32, offs *int32, pitchBytes int, groups int) {
+	panic("winograd: no vector loops")
+}
+
+func output4AVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int,
+	bias float32) {
+	panic("winograd: no vector loops")
+}
+
+func output4AddAVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int,
+	bias float32) {
+	panic("winograd: no vector loops")
+}

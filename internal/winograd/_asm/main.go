@@ -1,6 +1,8 @@
 // Command _asm generates the amd64 loops of package winograd with avo: the
 // input and output transforms of Winograd F(2×2, 3×3) and the adjoint of the
-// output transform, four tiles at a time in 128-bit AVX registers.
+// output transform, four tiles at a time in 128-bit AVX registers, and the
+// input and output transforms of F(4×4, 3×3), eight tiles at a time in
+// 256-bit AVX registers.
 //
 // Run it through go generate in the parent directory:
 //
@@ -9,6 +11,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -22,6 +25,10 @@ func main() {
 	outputRow("outputRowAddAVX", true)
 	gradientRow()
 	splitRow()
+	constants()
+	input4()
+	output4("output4AVX", false)
+	output4("output4AddAVX", true)
 	Generate()
 }
 
@@ -302,4 +309,314 @@ func splitRow() {
 
 	Label("done")
 	RET()
+}
+
+// two, four, five and eight hold eight copies of their value, for the
+// multiplications of the F(4×4, 3×3) transforms.
+var two, four, five, eight Mem
+
+func constants() {
+	for _, c := range []struct {
+		m     *Mem
+		name  string
+		value float32
+	}{{&two, "two", 2}, {&four, "four", 4}, {&five, "five", 5}, {&eight, "eight", 8}} {
+		*c.m = GLOBL(c.name, RODATA|NOPTR)
+		for i := 0; i < 8; i++ {
+			DATA(4*i, U32(math.Float32bits(c.value))) // F32 would print an integer
+		}
+	}
+}
+
+// bt6 emits Bᵀ d for six vectors d, the operations and their order those of
+// the Go function bt6, without fused multiply-adds.
+func bt6(d [6]VecVirtual) [6]VecVirtual {
+	var t [6]VecVirtual
+	for i := range t {
+		t[i] = YMM()
+	}
+	x, y := YMM(), YMM()
+
+	// (4·d0 − 5·d2) + d4 and (4·d1 − 5·d3) + d5
+	VMULPS(four, d[0], x)
+	VMULPS(five, d[2], y)
+	VSUBPS(y, x, t[0])
+	VADDPS(d[4], t[0], t[0])
+	VMULPS(four, d[1], x)
+	VMULPS(five, d[3], y)
+	VSUBPS(y, x, t[5])
+	VADDPS(d[5], t[5], t[5])
+
+	// (d3 + d4) − 4·(d1 + d2) and (d4 − d3) + 4·(d1 − d2)
+	VADDPS(d[4], d[3], x)
+	VADDPS(d[2], d[1], y)
+	VMULPS(four, y, y)
+	VSUBPS(y, x, t[1])
+	VSUBPS(d[3], d[4], x)
+	VSUBPS(d[2], d[1], y)
+	VMULPS(four, y, y)
+	VADDPS(y, x, t[2])
+
+	// (d4 − d2) ± 2·(d3 − d1)
+	VSUBPS(d[2], d[4], x)
+	VSUBPS(d[1], d[3], y)
+	VMULPS(two, y, y)
+	VADDPS(y, x, t[3])
+	VSUBPS(y, x, t[4])
+	return t
+}
+
+// at6 emits Aᵀ m for six vectors m, as the Go function at6 computes it.
+func at6(m [6]VecVirtual) [4]VecVirtual {
+	a, b, c, d := YMM(), YMM(), YMM(), YMM()
+	VADDPS(m[2], m[1], a)
+	VSUBPS(m[2], m[1], b)
+	VADDPS(m[4], m[3], c)
+	VSUBPS(m[4], m[3], d)
+	var s [4]VecVirtual
+	for i := range s {
+		s[i] = YMM()
+	}
+	VADDPS(a, m[0], s[0])
+	VADDPS(c, s[0], s[0])
+	VMULPS(two, d, s[1])
+	VADDPS(s[1], b, s[1])
+	VMULPS(four, c, s[2])
+	VADDPS(s[2], a, s[2])
+	VMULPS(eight, d, s[3])
+	VADDPS(s[3], b, s[3])
+	VADDPS(m[5], s[3], s[3])
+	return s
+}
+
+// transpose4 transposes the 4×4 blocks of the four vectors r within each
+// 128-bit half: afterwards vector k holds element k of r[0..3] in each half.
+// Only the first n results are formed.
+func transpose4(r [4]VecVirtual, n int) [4]VecVirtual {
+	t0, t2 := YMM(), YMM()
+	VUNPCKLPS(r[1], r[0], t0) // r0[0] r1[0] r0[1] r1[1]
+	VUNPCKLPS(r[3], r[2], t2) // r2[0] r3[0] r2[1] r3[1]
+	var out [4]VecVirtual
+	out[0], out[1] = YMM(), YMM()
+	VSHUFPS(U8(0x44), t2, t0, out[0])
+	VSHUFPS(U8(0xEE), t2, t0, out[1])
+	if n > 2 {
+		t1, t3 := YMM(), YMM()
+		VUNPCKHPS(r[1], r[0], t1) // r0[2] r1[2] r0[3] r1[3]
+		VUNPCKHPS(r[3], r[2], t3)
+		out[2], out[3] = YMM(), YMM()
+		VSHUFPS(U8(0x44), t3, t1, out[2])
+		VSHUFPS(U8(0xEE), t3, t1, out[3])
+	}
+	return out
+}
+
+// tilePointers loads the eight offsets at offs into ptrs as addresses of
+// float32s from the pointer at base.
+func tilePointers(ptrs []Register, base Mem, offs Register) {
+	for k, p := range ptrs {
+		MOVLQSX(Mem{Base: offs, Disp: 4 * k}, p)
+		SHLQ(U8(2), p)
+		ADDQ(base, p)
+	}
+}
+
+// input4 emits the F(4×4, 3×3) input transform of groups of eight tiles. For
+// each of the six rows of the tiles' windows it loads eight values of every
+// tile and transposes them into one vector per column (D), applies Bᵀ down
+// each column (E), then across each row, storing the eight tiles' values of
+// each position together.
+func input4() {
+	TEXT("input4AVX", 0, // a frame too large for NOSPLIT
+		"func(v *float32, ldBytes int, src *float32, offs *int32, pitchBytes int, groups int)")
+	Pragma("noescape")
+	Doc("input4AVX writes Bᵀ d B of tiles [0, 8·groups): tile j is the 6×6 window",
+		"from src[offs[j]], rows pitchBytes apart, and its position ξ goes to the",
+		"float at byte ξ·ldBytes + 4·j from v.")
+	// physical registers: avo's allocator fails to place this many
+	v, offs, groups := Load(Param("v"), RDI), Load(Param("offs"), RSI), Load(Param("groups"), RCX)
+	src, ldMem, pitchMem := paramMem("src"), paramMem("ldBytes"), paramMem("pitchBytes")
+	local := AllocLocal(2 * 36 * 32)
+	dAt := func(r, c int) Mem { return local.Offset(32 * (6*r + c)) }
+	eAt := func(i, c int) Mem { return local.Offset(36*32 + 32*(6*i+c)) }
+
+	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, RDX}
+	row, q := RAX, R14
+	Label("group")
+	CMPQ(groups, Imm(0))
+	JE(LabelRef("done"))
+	tilePointers(ptrs, src, offs)
+
+	// D: row r of every window, one vector per column
+	XORQ(row, row)
+	for r := 0; r < 6; r++ {
+		for half := 0; half < 2; half++ {
+			// tiles k and k+4 in the two halves of vector k, columns 0–3 of
+			// their rows or 4–7
+			var rows [4]VecVirtual
+			for k := range rows {
+				at := func(p Register) Mem { return Mem{Base: p, Index: row, Scale: 1} }
+				y := YMM()
+				VMOVUPS(at(ptrs[k]), y)
+				rows[k] = YMM()
+				VPERM2F128(U8(0x20+0x11*half), at(ptrs[k+4]), y, rows[k])
+			}
+			cols := 4
+			if half == 1 {
+				cols = 2
+			}
+			out := transpose4(rows, cols)
+			for c := 0; c < cols; c++ {
+				VMOVUPS(out[c], dAt(r, 4*half+c))
+			}
+		}
+		if r < 5 {
+			ADDQ(pitchMem, row)
+		}
+	}
+
+	// E = Bᵀ D, column by column
+	for c := 0; c < 6; c++ {
+		var d [6]VecVirtual
+		for r := range d {
+			d[r] = YMM()
+			VMOVUPS(dAt(r, c), d[r])
+		}
+		for i, x := range bt6(d) {
+			VMOVUPS(x, eAt(i, c))
+		}
+	}
+
+	// E B, row by row, to positions 6i+j
+	MOVQ(v, q)
+	for i := 0; i < 6; i++ {
+		var e [6]VecVirtual
+		for c := range e {
+			e[c] = YMM()
+			VMOVUPS(eAt(i, c), e[c])
+		}
+		for _, x := range bt6(e) {
+			VMOVUPS(x, Mem{Base: q})
+			ADDQ(ldMem, q)
+		}
+	}
+
+	ADDQ(Imm(32), v)
+	ADDQ(Imm(32), offs)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// output4 emits the F(4×4, 3×3) output transform of groups of eight tiles:
+// Aᵀ down each column of the tiles' transformed products (S), then across
+// each row plus the bias, transposed back into one row of four values per
+// tile, which it stores (or, with add, adds) at the tile's place.
+func output4(name string, add bool) {
+	TEXT(name, 0, // a frame too large for NOSPLIT
+		"func(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int, "+
+			"bias float32)")
+	Pragma("noescape")
+	verb := "writes"
+	if add {
+		verb = "adds"
+	}
+	Doc(fmt.Sprintf("%s %s Aᵀ M A plus bias for tiles [0, 8·groups): position ξ of", name, verb),
+		"tile j is the float at byte ξ·ldBytes + 4·j from m, and its 4×4 block goes",
+		"to dst[offs[j]:], rows wBytes apart.")
+	// physical registers: avo's allocator fails to place this many
+	offs, m, groups := Load(Param("offs"), RSI), Load(Param("m"), RDI), Load(Param("groups"), RCX)
+	dst, wMem, ldMem := paramMem("dst"), paramMem("wBytes"), paramMem("ldBytes")
+	local := AllocLocal(24*32 + 8)
+	sAt := func(r, j int) Mem { return local.Offset(32 * (6*r + j)) }
+	ld6 := local.Offset(24 * 32)
+	row, q, p := RAX, R14, RDX
+	MOVQ(ldMem, row)
+	IMUL3Q(Imm(6), row, row)
+	MOVQ(row, ld6)
+	bias := YMM()
+	b, err := Param("bias").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	VBROADCASTSS(b.Addr, bias)
+
+	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, p} // p is free by then
+	Label("group")
+	CMPQ(groups, Imm(0))
+	JE(LabelRef("done"))
+
+	// S = Aᵀ M, column by column: position 6i+j at m + j·ld + i·6·ld
+	MOVQ(m, q)
+	for j := 0; j < 6; j++ {
+		var col [6]VecVirtual
+		MOVQ(q, p)
+		for i := range col {
+			col[i] = YMM()
+			VMOVUPS(Mem{Base: p}, col[i])
+			if i < 5 {
+				ADDQ(ld6, p)
+			}
+		}
+		for r, x := range at6(col) {
+			VMOVUPS(x, sAt(r, j))
+		}
+		if j < 5 {
+			ADDQ(ldMem, q)
+		}
+	}
+
+	// S A plus the bias, row by row, then one row of four per tile
+	tilePointers(ptrs, dst, offs)
+	XORQ(row, row)
+	for r := 0; r < 4; r++ {
+		var s [6]VecVirtual
+		for j := range s {
+			s[j] = YMM()
+			VMOVUPS(sAt(r, j), s[j])
+		}
+		y := at6(s)
+		for c := range y {
+			VADDPS(bias, y[c], y[c])
+		}
+		out := transpose4(y, 4)
+		for k := 0; k < 4; k++ {
+			hi := XMM()
+			VEXTRACTF128(U8(1), out[k], hi)
+			for _, st := range []struct {
+				x   Register
+				ptr Register
+			}{{out[k].AsX(), ptrs[k]}, {hi, ptrs[k+4]}} {
+				at := Mem{Base: st.ptr, Index: row, Scale: 1}
+				if add {
+					VADDPS(at, st.x, st.x)
+				}
+				VMOVUPS(st.x, at)
+			}
+		}
+		if r < 3 {
+			ADDQ(wMem, row)
+		}
+	}
+
+	ADDQ(Imm(32), m)
+	ADDQ(Imm(32), offs)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// paramMem returns the stack address of the parameter name.
+func paramMem(name string) Mem {
+	p, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return p.Addr
 }

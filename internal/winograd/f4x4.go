@@ -1,0 +1,253 @@
+package winograd
+
+import "fmt"
+
+// Winograd F(4×4, 3×3): each 4×4 block of output comes from the 6×6 tile of
+// input around it, Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A, with Lavin and Gray's
+// matrices for the points 0, ±1, ±2:
+//
+//	     ⎡4  0 −5  0  1  0⎤        ⎡ 1/4     0     0⎤
+//	     ⎢0 −4 −4  1  1  0⎥        ⎢−1/6  −1/6  −1/6⎥        ⎡1  1  1  1  1  0⎤
+//	Bᵀ = ⎢0  4 −4 −1  1  0⎥    G = ⎢−1/6   1/6  −1/6⎥   Aᵀ = ⎢0  1 −1  2 −2  0⎥
+//	     ⎢0 −2 −1  2  1  0⎥        ⎢1/24  1/12   1/6⎥        ⎢0  1  1  4  4  0⎥
+//	     ⎢0  2 −1 −2  1  0⎥        ⎢1/24 −1/12   1/6⎥        ⎣0  1 −1  8 −8  1⎦
+//	     ⎣0  4  0 −5  0  1⎦        ⎣   0     0     1⎦
+//
+// Summed over input channels, the element-wise products become 36 matrix
+// multiplies with 36 multiplications per tile and channel pair where the
+// direct convolution needs 144, against F(2×2, 3×3)'s 16 for 36. The price is
+// rounding: the coefficients reach 8 and 1/24, so results agree with the
+// direct convolution to a few units in the sixth digit rather than the
+// seventh.
+//
+// The transforms here work on tiles anywhere in memory, named by offsets, so
+// that one call can take the tiles of several planes: Input4 reads each tile's
+// 6×6 window from zero-padded planes, Output4 writes each 4×4 block of output.
+// Planes must be whole tiles: h and w multiples of 4.
+
+// Positions4 is the number of values in a transformed F(4×4, 3×3) tile.
+const Positions4 = 36
+
+// Tiles4 returns the rows and columns of 4×4 tiles of an h×w plane; h and w
+// must be multiples of 4.
+func Tiles4(h, w int) (th, tw int) { return h / 4, w / 4 }
+
+// Pitch4 is the row length of the zero-padded planes Input4 reads for planes
+// w wide: one zero column on the left, three on the right, so that every
+// tile's window leaves two more readable values to its right.
+func Pitch4(w int) int { return w + 4 }
+
+// PaddedRows4 is the number of rows of a zero-padded plane for planes h high:
+// one zero row above and one below.
+func PaddedRows4(h int) int { return h + 2 }
+
+// group4 is the number of tiles the vector loops transform at a time.
+const group4 = 8
+
+// Kernels4 writes the transformed kernels G g Gᵀ of w [oc, c, 3, 3] into
+// u [36, oc, c]; with adjoint it writes those of the adjoint convolution,
+// u [36, c, oc], whose kernel (j, i) is w's kernel (i, j) rotated by 180°.
+// The transform is computed in float64 and rounded once.
+func Kernels4(u, w []float32, oc, c int, adjoint bool) {
+	plane := oc * c
+	u = u[:Positions4*plane]
+	for o := 0; o < oc; o++ {
+		for i := 0; i < c; i++ {
+			g := w[(o*c+i)*9 : (o*c+i)*9+9]
+			var k [9]float64
+			dst := o*c + i
+			for j := range k {
+				if adjoint {
+					k[j] = float64(g[8-j])
+				} else {
+					k[j] = float64(g[j])
+				}
+			}
+			if adjoint {
+				dst = i*oc + o
+			}
+
+			// t = G k (6×3), then t Gᵀ (6×6)
+			var t [18]float64
+			for col := 0; col < 3; col++ {
+				g6 := gColumn(k[col], k[3+col], k[6+col])
+				for r, v := range g6 {
+					t[3*r+col] = v
+				}
+			}
+			for r := 0; r < 6; r++ {
+				g6 := gColumn(t[3*r], t[3*r+1], t[3*r+2])
+				for col, v := range g6 {
+					u[(6*r+col)*plane+dst] = float32(v)
+				}
+			}
+		}
+	}
+}
+
+// gColumn returns G k for one column k of three values.
+func gColumn(k0, k1, k2 float64) [6]float64 {
+	even, odd := k0+k2, k1
+	return [6]float64{
+		k0 / 4,
+		-(even + odd) / 6,
+		-(even - odd) / 6,
+		k0/24 + k1/12 + k2/6,
+		k0/24 - k1/12 + k2/6,
+		k2,
+	}
+}
+
+// Input4 writes Bᵀ d B for tiles [0, len(offs)): tile j is the 6×6 window
+// whose first value is src[offs[j]], rows pitch apart, read from zero-padded
+// planes (see Pitch4 and PaddedRows4: input value (y, x) of a plane at row
+// y+1, column x+1); position ξ of tile j goes to v[ξ·ld + j]. Each window must
+// have two more values after each of its rows inside src, which padded planes
+// of Pitch4 columns give.
+func Input4(v []float32, ld int, src []float32, offs []int32, pitch int) {
+	n := len(offs)
+	if n == 0 {
+		return
+	}
+	if ld < n || len(v) < (Positions4-1)*ld+n {
+		panic(fmt.Sprintf("winograd: Input4 of %d tiles into %d values, ld %d", n, len(v), ld))
+	}
+	checkOffsets("Input4", offs, len(src), 5*pitch+8)
+
+	groups := 0
+	if vector() {
+		groups = n / group4
+		if groups > 0 {
+			input4AVX(&v[0], 4*ld, &src[0], &offs[0], 4*pitch, groups)
+		}
+	}
+	for j := group4 * groups; j < n; j++ {
+		var d [36]float32
+		at := int(offs[j])
+		for r := 0; r < 6; r++ {
+			copy(d[6*r:6*r+6], src[at+r*pitch:])
+		}
+		t := transformInput4(d)
+		for xi, x := range t {
+			v[xi*ld+j] = x
+		}
+	}
+}
+
+// Output4 writes Aᵀ M A plus bias for tiles [0, len(offs)), or with
+// accumulate adds it: tile j's 4×4 block goes to dst[offs[j]:], rows w apart,
+// and its position ξ is m[ξ·ld + j].
+func Output4(dst []float32, w int, offs []int32, m []float32, ld int, bias float32,
+	accumulate bool) {
+	n := len(offs)
+	if n == 0 {
+		return
+	}
+	if ld < n || len(m) < (Positions4-1)*ld+n {
+		panic(fmt.Sprintf("winograd: Output4 of %d tiles from %d values, ld %d", n, len(m), ld))
+	}
+	checkOffsets("Output4", offs, len(dst), 3*w+4)
+
+	groups := 0
+	if vector() {
+		groups = n / group4
+		if groups > 0 {
+			if accumulate {
+				output4AddAVX(&dst[0], 4*w, &offs[0], &m[0], 4*ld, groups, bias)
+			} else {
+				output4AVX(&dst[0], 4*w, &offs[0], &m[0], 4*ld, groups, bias)
+			}
+		}
+	}
+	for j := group4 * groups; j < n; j++ {
+		var t [36]float32
+		for xi := range t {
+			t[xi] = m[xi*ld+j]
+		}
+		y := transformOutput4(t)
+		at := int(offs[j])
+		for r := 0; r < 4; r++ {
+			row := dst[at+r*w : at+r*w+4]
+			for c := range row {
+				if accumulate {
+					row[c] += y[4*r+c] + bias
+				} else {
+					row[c] = y[4*r+c] + bias
+				}
+			}
+		}
+	}
+}
+
+// checkOffsets panics unless every offset leaves extent values inside a slice
+// of n, which the vector loops, reading and writing without bounds checks,
+// rely on.
+func checkOffsets(what string, offs []int32, n, extent int) {
+	for _, o := range offs {
+		if o < 0 || int(o)+extent > n {
+			panic(fmt.Sprintf("winograd: %s offset %d with extent %d outside %d values",
+				what, o, extent, n))
+		}
+	}
+}
+
+// transformInput4 returns Bᵀ d B for a 6×6 tile d, row by row: Bᵀ down each
+// column first, then across each row, as the vector loops compute it.
+func transformInput4(d [36]float32) [36]float32 {
+	var e, v [36]float32
+	for c := 0; c < 6; c++ {
+		t := bt6(d[c], d[6+c], d[12+c], d[18+c], d[24+c], d[30+c])
+		for i, x := range t {
+			e[6*i+c] = x
+		}
+	}
+	for i := 0; i < 6; i++ {
+		t := bt6(e[6*i], e[6*i+1], e[6*i+2], e[6*i+3], e[6*i+4], e[6*i+5])
+		copy(v[6*i:], t[:])
+	}
+	return v
+}
+
+// bt6 returns Bᵀ d for six values d. Each product is rounded on its own (the
+// conversions keep a compiler from fusing it into an addition), in the order
+// the vector loops use, so that both round alike.
+func bt6(d0, d1, d2, d3, d4, d5 float32) [6]float32 {
+	a, b := d4-d2, float32(2*(d3-d1))
+	return [6]float32{
+		(float32(4*d0) - float32(5*d2)) + d4,
+		(d3 + d4) - float32(4*(d1+d2)),
+		(d4 - d3) + float32(4*(d1-d2)),
+		a + b,
+		a - b,
+		(float32(4*d1) - float32(5*d3)) + d5,
+	}
+}
+
+// transformOutput4 returns Aᵀ M A, 4×4 row by row, for a transformed tile M:
+// Aᵀ down each column first, then across each row.
+func transformOutput4(m [36]float32) [16]float32 {
+	var s [24]float32 // Aᵀ M, four rows of six
+	for j := 0; j < 6; j++ {
+		t := at6(m[j], m[6+j], m[12+j], m[18+j], m[24+j], m[30+j])
+		for r, x := range t {
+			s[6*r+j] = x
+		}
+	}
+	var y [16]float32
+	for r := 0; r < 4; r++ {
+		t := at6(s[6*r], s[6*r+1], s[6*r+2], s[6*r+3], s[6*r+4], s[6*r+5])
+		copy(y[4*r:], t[:])
+	}
+	return y
+}
+
+// at6 returns Aᵀ m for six values m, rounded as the vector loops round it.
+func at6(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
+	a, b, c, d := m1+m2, m1-m2, m3+m4, m3-m4
+	return [4]float32{
+		(m0 + a) + c,
+		b + float32(2*d),
+		a + float32(4*c),
+		(b + float32(8*d)) + m5,
+	}
+}
