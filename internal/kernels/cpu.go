@@ -132,7 +132,7 @@ func (c *CPU) release(p *[]float32) {
 // packed for the multiply once.
 func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 	if c.useWinograd(s) {
-		p := c.plan(s, w, false)
+		p := c.plan(s, w, false, c.outputTile(s.N, s.H, s.W))
 		c.winogradConv(p, s.N, s.C, s.OC, s.H, s.W, x, b, y, false)
 		c.releasePlan(p)
 		return
@@ -192,9 +192,9 @@ func (c *CPU) convForwardSplit(s ConvShape, pw *gemm.PackedA, x, b, y []float32,
 // ConvBackward implements Backend. Each worker accumulates weight and bias
 // gradients for its images privately (the first straight into dw and db);
 // they are summed at the end in worker order. For a convolution that
-// ConvForward computes with Winograd F(2×2, 3×3), the weight gradient is
-// computed in the transformed domain too, and the input gradient is itself
-// such a convolution (of dy with the kernels rotated by 180° and their
+// ConvForward computes with Winograd's algorithm, the weight gradient is
+// computed in the transformed domain of F(2×2, 3×3), and the input gradient is
+// itself a Winograd convolution (of dy with the kernels rotated by 180° and their
 // channels swapped).
 func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 	if c.useWinograd(s) {
@@ -202,7 +202,7 @@ func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 			c.winogradGradients(s, x, dy, dw, db)
 		}
 		if dx != nil {
-			p := c.plan(s, w, true)
+			p := c.plan(s, w, true, c.outputTile(s.N, s.OH, s.OW))
 			c.winogradConv(p, s.N, s.OC, s.C, s.OH, s.OW, dy, nil, dx, true)
 			c.releasePlan(p)
 		}

@@ -90,6 +90,27 @@ func assertClose(t *testing.T, what string, got, want []float32, tol float64) {
 	}
 }
 
+// assertCloseToScale fails unless every element of got is within tol of want
+// relative to 1 + the root mean square of want: the error of a Winograd
+// convolution, which sums transformed values several times larger than the
+// inputs, scales with its outputs as a whole rather than element by element.
+func assertCloseToScale(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	var sq, worst float64
+	at := 0
+	for i, w := range want {
+		sq += float64(w) * float64(w)
+		if d := math.Abs(float64(got[i] - w)); d > worst {
+			worst, at = d, i
+		}
+	}
+	scale := 1 + math.Sqrt(sq/float64(max(1, len(want))))
+	if worst > tol*scale {
+		t.Errorf("%s: element %d is %v, want %v (%.3g of the scale %.3g)", what, at, got[at],
+			want[at], worst/scale, scale)
+	}
+}
+
 // TestConvMatchesReference checks the CPU convolution against the direct
 // loops on every matrix-multiply path this machine supports, with one and two
 // threads.
@@ -108,8 +129,13 @@ func TestConvMatchesReference(t *testing.T) {
 		NewConvShape(19, 16, 4, 4, 16, 3, 3, 1, 1),
 		NewConvShape(3, 20, 5, 6, 17, 3, 3, 1, 1),
 		NewConvShape(2, 16, 1, 1, 16, 3, 3, 1, 1),
+		// F(4×4, 3×3): whole 4×4 tiles, chunks of several images, a partial
+		// vector group, and one image split across threads
+		NewConvShape(5, 16, 8, 8, 24, 3, 3, 1, 1),
+		NewConvShape(3, 24, 12, 8, 16, 3, 3, 1, 1),
+		NewConvShape(20, 16, 8, 8, 16, 3, 3, 1, 1),
 	}
-	for _, algo := range []ConvAlgorithm{ConvAuto, ConvIm2col} {
+	for _, algo := range []ConvAlgorithm{ConvAuto, ConvWinograd2x2, ConvIm2col} {
 		for _, path := range gemm.Paths() {
 			testConvPath(t, &CPU{Algorithm: algo}, path, shapes)
 		}
@@ -129,8 +155,13 @@ func testConvPath(t *testing.T, cpu *CPU, path string, shapes []ConvShape) {
 		parallel.SetThreads(threads)
 		for i, s := range shapes {
 			name := fmt.Sprintf("%s/threads%d/shape%d", path, threads, i)
+			closeTo := assertClose
 			if cpu.useWinograd(s) {
-				name += "/winograd"
+				tile := cpu.outputTile(s.N, s.H, s.W)
+				name += fmt.Sprintf("/winograd%d", tile)
+				if tile == 4 {
+					closeTo = assertCloseToScale
+				}
 			}
 			{
 				rng := rand.New(rand.NewPCG(uint64(i), 9))
@@ -142,7 +173,7 @@ func testConvPath(t *testing.T, cpu *CPU, path string, shapes []ConvShape) {
 				y, want := make([]float32, len(dy)), make([]float32, len(dy))
 				cpu.ConvForward(s, x, w, b, y)
 				convReference(s, x, w, b, want)
-				assertClose(t, name+"/forward", y, want, 1e-4)
+				closeTo(t, name+"/forward", y, want, 1e-4)
 
 				// gradients accumulate onto what is there
 				dx, dw, db := random(rng, len(x)), random(rng, len(w)), random(rng, len(b))
@@ -150,7 +181,7 @@ func testConvPath(t *testing.T, cpu *CPU, path string, shapes []ConvShape) {
 					append([]float32(nil), db...)
 				cpu.ConvBackward(s, x, w, dy, dx, dw, db)
 				convBackwardReference(s, x, w, dy, wdx, wdw, wdb)
-				assertClose(t, name+"/dx", dx, wdx, 1e-4)
+				closeTo(t, name+"/dx", dx, wdx, 1e-4)
 				assertClose(t, name+"/dw", dw, wdw, 1e-4)
 				assertClose(t, name+"/db", db, wdb, 1e-4)
 			}

@@ -52,12 +52,16 @@ type Backend interface {
 var current atomic.Pointer[Backend]
 
 // init installs the CPU backend. The environment variable KESTREL_CONV=im2col
-// makes it compute every convolution by im2col and a matrix multiply, for
+// makes it compute every convolution by im2col and a matrix multiply, and
+// KESTREL_CONV=winograd2x2 every Winograd convolution by F(2×2, 3×3), for
 // comparison with the default choice.
 func init() {
 	cpu := NewCPU()
-	if os.Getenv("KESTREL_CONV") == "im2col" {
+	switch os.Getenv("KESTREL_CONV") {
+	case "im2col":
 		cpu.Algorithm = ConvIm2col
+	case "winograd2x2":
+		cpu.Algorithm = ConvWinograd2x2
 	}
 	var b Backend = cpu
 	current.Store(&b)

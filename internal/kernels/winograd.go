@@ -9,19 +9,35 @@ import (
 	"github.com/kestrel-ml/kestrel/internal/winograd"
 )
 
-// Convolutions by Winograd F(2×2, 3×3) (package winograd holds the
+// Convolutions by Winograd's minimal filtering (package winograd holds the
 // transforms): for a chunk of images, the input tiles of every channel are
-// transformed, each of the 16 transformed positions ξ is one matrix multiply
+// transformed, each transformed position ξ is one matrix multiply
 // M[ξ] (cout × tiles) = U[ξ] (cout × cin) · V[ξ] (cin × tiles) with the
 // transformed kernels U, and the products are transformed back into output.
+// F(4×4, 3×3), with 36 positions for 16 outputs, computes the convolution and
+// its input gradient wherever the planes are whole 4×4 tiles and a chunk has
+// enough of them; F(2×2, 3×3), with 16 positions for 4 outputs, computes the
+// rest and every weight gradient.
 
-// winogradTile is the number of values in a transformed 4×4 tile.
+// winogradTile is the number of values in a transformed 4×4 tile of
+// F(2×2, 3×3).
 const winogradTile = winograd.Positions
 
 // winogradTiles is roughly how many tiles one worker transforms and multiplies
-// at a time: enough columns for the micro-kernel to run long, few enough that
-// the transformed input and products of a chunk stay in the core's L2 cache.
-const winogradTiles = 128
+// at a time with F(2×2, 3×3): enough columns for the micro-kernel to run
+// long, few enough that the transformed input and products of a chunk stay
+// in the core's L2 cache. F(4×4, 3×3) takes winogradTiles4, as each of its
+// tiles has 36 positions.
+const (
+	winogradTiles  = 128
+	winogradTiles4 = 64
+)
+
+// winogradMinTiles4 is the fewest tiles a chunk must have for F(4×4, 3×3):
+// the width of the micro-kernel. With fewer, as for one 8×8 image, the
+// products would run mostly empty and F(2×2, 3×3), with four times the tiles,
+// is faster.
+const winogradMinTiles4 = 16
 
 // ConvAlgorithm chooses how the CPU backend computes convolutions.
 type ConvAlgorithm int
@@ -34,6 +50,10 @@ const (
 
 	// ConvIm2col always uses im2col with a matrix multiply.
 	ConvIm2col
+
+	// ConvWinograd2x2 is ConvAuto with F(2×2, 3×3) wherever ConvAuto would
+	// use F(4×4, 3×3), for comparison.
+	ConvWinograd2x2
 )
 
 // winogradMinChannels is the fewest input and output channels Winograd is
@@ -42,18 +62,34 @@ const (
 // transforms would cost as much as the multiplications they save.
 const winogradMinChannels = 16
 
-// useWinograd reports whether ConvAuto computes s with Winograd F(2×2, 3×3).
+// useWinograd reports whether s is computed by Winograd's algorithm.
 func (c *CPU) useWinograd(s ConvShape) bool {
-	return c.Algorithm == ConvAuto && s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
+	return c.Algorithm != ConvIm2col && s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
 		s.C >= winogradMinChannels && s.OC >= winogradMinChannels
+}
+
+// outputTile returns the size of the output tiles a convolution of n planes
+// of h×w, forward or its input gradient, is computed with: 4 for
+// F(4×4, 3×3) or 2 for F(2×2, 3×3).
+func (c *CPU) outputTile(n, h, w int) int {
+	if c.Algorithm != ConvAuto || h%4 != 0 || w%4 != 0 {
+		return 2
+	}
+	th, tw := winograd.Tiles4(h, w)
+	per := th * tw
+	if min(n, max(1, winogradTiles4/per))*per < winogradMinTiles4 {
+		return 2
+	}
+	return 4
 }
 
 // winogradPlan holds one convolution's transformed kernels, packed for the
 // matrix multiply: packs[ξ] is U[ξ], m rows (output channels) by k columns
-// (input channels).
+// (input channels), for each of the positions of its output tile size.
 type winogradPlan struct {
-	u     []float32 // [16, m, k]
-	packs [winogradTile]gemm.PackedA
+	u     []float32 // [positions, m, k]
+	packs []gemm.PackedA
+	tile  int // 2 for F(2×2, 3×3), 4 for F(4×4, 3×3)
 
 	// key names the weights and transform the plan was made for, weights holds
 	// a copy of the weights, and users counts the calls using it (guarded by
@@ -64,28 +100,32 @@ type winogradPlan struct {
 }
 
 // planKey identifies a plan: the address and shape of the weights, whether it
-// is the adjoint convolution's, and the micro-kernel it was packed for.
+// is the adjoint convolution's, its output tile size and the micro-kernel it
+// was packed for.
 type planKey struct {
 	w       *float32
 	oc, c   int
 	adjoint bool
+	tile    int
 	kernel  string
 }
 
-// maxPlans bounds the plans a CPU backend keeps, two for each 3×3 layer of a
-// model (its forward and its input-gradient convolution).
+// maxPlans bounds the plans a CPU backend keeps, two or three for each 3×3
+// layer of a model (its forward and its input-gradient convolution, and
+// another tile size for another batch size).
 const maxPlans = 32
 
-// plan returns a winogradPlan for the weights w [OC, C, 3, 3] of s; with
-// adjoint it is the plan of the adjoint convolution, which maps OC channels to
-// C with every kernel rotated by 180°, the input gradient's convolution. Give
-// it back with releasePlan.
+// plan returns a winogradPlan with output tiles of tile×tile for the weights
+// w [OC, C, 3, 3] of s; with adjoint it is the plan of the adjoint
+// convolution, which maps OC channels to C with every kernel rotated by 180°,
+// the input gradient's convolution. Give it back with releasePlan.
 //
 // Plans are kept between calls: when the weights at w are bit for bit those
 // a kept plan was made from, as in inference, that plan is reused instead of
 // transforming and packing the kernels again.
-func (c *CPU) plan(s ConvShape, w []float32, adjoint bool) *winogradPlan {
-	key := planKey{w: &w[0], oc: s.OC, c: s.C, adjoint: adjoint, kernel: gemm.Kernel()}
+func (c *CPU) plan(s ConvShape, w []float32, adjoint bool, tile int) *winogradPlan {
+	key := planKey{w: &w[0], oc: s.OC, c: s.C, adjoint: adjoint, tile: tile,
+		kernel: gemm.Kernel()}
 	w = w[:s.OC*s.C*9]
 
 	c.mu.Lock()
@@ -125,8 +165,21 @@ func (c *CPU) plan(s ConvShape, w []float32, adjoint bool) *winogradPlan {
 	if adjoint {
 		m, k = s.C, s.OC
 	}
-	p.u = growF32(p.u, winogradTile*m*k)
-	winograd.Kernels(p.u, w, s.OC, s.C, adjoint)
+	positions := winogradTile
+	if tile == 4 {
+		positions = winograd.Positions4
+	}
+	p.tile = tile
+	p.u = growF32(p.u, positions*m*k)
+	if tile == 4 {
+		winograd.Kernels4(p.u, w, s.OC, s.C, adjoint)
+	} else {
+		winograd.Kernels(p.u, w, s.OC, s.C, adjoint)
+	}
+	if cap(p.packs) < positions {
+		p.packs = make([]gemm.PackedA, positions)
+	}
+	p.packs = p.packs[:positions]
 	for xi := range p.packs {
 		p.packs[xi].Pack(false, m, k, p.u[xi*m*k:(xi+1)*m*k], k)
 	}
@@ -173,6 +226,10 @@ func growF32(b []float32, n int) []float32 {
 // x is [n, cin, h, w], y is [n, cout, h, w] and b is [cout] or nil.
 func (c *CPU) winogradConv(p *winogradPlan, n, cin, cout, h, w int, x, b, y []float32,
 	accumulate bool) {
+	if p.tile == 4 {
+		c.winogradConv4(p, n, cin, cout, h, w, x, b, y, accumulate)
+		return
+	}
 	g := newWinogradGeometry(cin, cout, h, w)
 	per := g.th * g.tw
 	images := max(1, winogradTiles/per) // images per chunk
@@ -352,9 +409,9 @@ func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
 }
 
 // winogradProducts computes M[ξ] (cout×tiles) = U[ξ] · V[ξ] (cin×tiles) for
-// positions [lo, hi), both with row stride 16·tiles.
+// positions [lo, hi), both with row stride positions·tiles.
 func winogradProducts(p *winogradPlan, v, m []float32, tiles, lo, hi int) {
-	ld := winogradTile * tiles
+	ld := len(p.packs) * tiles
 	for xi := lo; xi < hi; xi++ {
 		gemm.SgemmPacked(&p.packs[xi], false, tiles, 1, v[xi*tiles:], ld, 0, m[xi*tiles:], ld)
 	}
@@ -362,9 +419,154 @@ func winogradProducts(p *winogradPlan, v, m []float32, tiles, lo, hi int) {
 
 // Convolutions describes how c computes convolutions, for reports.
 func (c *CPU) Convolutions() string {
-	if c.Algorithm == ConvIm2col {
+	switch c.Algorithm {
+	case ConvIm2col:
 		return "im2col + GEMM"
+	case ConvWinograd2x2:
+		return "Winograd F(2x2,3x3) for 3x3 stride-1 padding-1 with 16+ channels; " +
+			"im2col + GEMM otherwise"
 	}
-	return "Winograd F(2x2,3x3) for 3x3 stride-1 padding-1 with 16+ channels; " +
-		"im2col + GEMM otherwise"
+	return "Winograd F(4x4,3x3) (F(2x2,3x3) for weight gradients and small batches) " +
+		"for 3x3 stride-1 padding-1 with 16+ channels; im2col + GEMM otherwise"
+}
+
+// winogradConv4 is winogradConv for a plan of F(4×4, 3×3); h and w are
+// multiples of 4.
+func (c *CPU) winogradConv4(p *winogradPlan, n, cin, cout, h, w int, x, b, y []float32,
+	accumulate bool) {
+	g := newWinograd4Geometry(cin, cout, h, w)
+	images := max(1, winogradTiles4/g.per) // images per chunk
+
+	threads := parallel.Workers(n * cout * h * w * cin * 4 / 1024)
+	if n < threads {
+		ws := c.winograd4Scratch(g, min(images, n))
+		for i0 := 0; i0 < n; i0 += images {
+			g.chunk(p, ws, x, b, y, i0, min(n, i0+images), accumulate, threads)
+		}
+		ws.release(c)
+		return
+	}
+
+	parallel.ForWorkers(n, threads, func(_, lo, hi int) {
+		ws := c.winograd4Scratch(g, min(images, hi-lo))
+		for i0 := lo; i0 < hi; i0 += images {
+			g.chunk(p, ws, x, b, y, i0, min(hi, i0+images), accumulate, 1)
+		}
+		ws.release(c)
+	})
+}
+
+// winograd4Geometry is the size of one F(4×4, 3×3) convolution: cin planes of
+// h×w in, cout planes out, per = th·tw tiles of 4×4 outputs per plane, and the
+// zero-padded planes the input transform reads, rows × pitch each.
+type winograd4Geometry struct {
+	cin, cout, h, w, th, tw, per int
+	pitch, rows                  int
+}
+
+func newWinograd4Geometry(cin, cout, h, w int) winograd4Geometry {
+	th, tw := winograd.Tiles4(h, w)
+	return winograd4Geometry{cin: cin, cout: cout, h: h, w: w, th: th, tw: tw, per: th * tw,
+		pitch: winograd.Pitch4(w), rows: winograd.PaddedRows4(h)}
+}
+
+// winograd4Work is one worker's scratch for chunks of up to images images:
+// v [cin, 36, tiles] and m [cout, 36, tiles] hold a chunk's transformed input
+// and products, pad the padded planes of one channel of its images, and in
+// and out the offsets of its tiles in pad and in the output.
+type winograd4Work struct {
+	v, m, pad, offs *[]float32
+}
+
+func (c *CPU) winograd4Scratch(g winograd4Geometry, images int) winograd4Work {
+	tiles := images * g.per
+	pad := c.buffer(images * g.rows * g.pitch)
+	clear(*pad) // the borders stay zero; every plane overwrites the inside
+	return winograd4Work{
+		v:    c.buffer(winograd.Positions4 * g.cin * tiles),
+		m:    c.buffer(winograd.Positions4 * g.cout * tiles),
+		pad:  pad,
+		offs: c.buffer(2 * tiles),
+	}
+}
+
+func (ws winograd4Work) release(c *CPU) {
+	c.release(ws.v)
+	c.release(ws.m)
+	c.release(ws.pad)
+	c.release(ws.offs)
+}
+
+// chunk convolves images [i0, i1) of x into y: it transforms their input
+// tiles channel by channel, multiplies each of the 36 transformed positions by
+// its kernels (the products split across threads), and transforms the
+// products back.
+func (g winograd4Geometry) chunk(p *winogradPlan, ws winograd4Work, x, b, y []float32,
+	i0, i1 int, accumulate bool, threads int) {
+	tiles := (i1 - i0) * g.per
+	ld := winograd.Positions4 * tiles // the channel stride of v and m
+	v, m := (*ws.v)[:g.cin*ld], (*ws.m)[:g.cout*ld]
+	in, out := g.offsets(int32View(*ws.offs)[:2*tiles], i1-i0)
+
+	// each channel's planes into the padded scratch, then their tiles
+	hw, slot := g.h*g.w, g.rows*g.pitch
+	pad := (*ws.pad)[:(i1-i0)*slot]
+	for ch := 0; ch < g.cin; ch++ {
+		for i := i0; i < i1; i++ {
+			plane := x[(i*g.cin+ch)*hw : (i*g.cin+ch+1)*hw]
+			inside := pad[(i-i0)*slot+g.pitch+1:]
+			for r := 0; r < g.h; r++ {
+				copy(inside[r*g.pitch:r*g.pitch+g.w], plane[r*g.w:(r+1)*g.w])
+			}
+		}
+		winograd.Input4(v[ch*ld:(ch+1)*ld], tiles, pad, in, g.pitch)
+	}
+
+	// M[ξ] (cout×tiles, row stride 36·tiles) = U[ξ] · V[ξ] (cin×tiles, likewise)
+	if threads > 1 {
+		parallel.ForWorkers(winograd.Positions4, threads, func(_, lo, hi int) {
+			winogradProducts(p, v, m, tiles, lo, hi)
+		})
+	} else {
+		winogradProducts(p, v, m, tiles, 0, winograd.Positions4)
+	}
+
+	outSize := g.cout * hw
+	chunkOut := y[i0*outSize : i1*outSize]
+	for o := 0; o < g.cout; o++ {
+		var bias float32
+		if b != nil {
+			bias = b[o]
+		}
+		winograd.Output4(chunkOut[o*hw:], g.w, out, m[o*ld:(o+1)*ld], tiles, bias, accumulate)
+	}
+}
+
+// offsets fills offs with the offsets of the tiles of a chunk of images
+// images, image by image and row by row: in, the first half, locates each
+// tile's window in the chunk's padded planes of one channel; out, the second,
+// its 4×4 block of output from the chunk's first output plane.
+func (g winograd4Geometry) offsets(offs []int32, images int) (in, out []int32) {
+	tiles := images * g.per
+	in, out = offs[:tiles], offs[tiles:2*tiles]
+	slot, outSize := g.rows*g.pitch, g.cout*g.h*g.w
+	for i := 0; i < images; i++ {
+		for ty := 0; ty < g.th; ty++ {
+			for tx := 0; tx < g.tw; tx++ {
+				j := (i*g.th+ty)*g.tw + tx
+				in[j] = int32(i*slot + 4*ty*g.pitch + 4*tx)
+				out[j] = int32(i*outSize + 4*ty*g.w + 4*tx)
+			}
+		}
+	}
+	return in, out
+}
+
+// int32View returns the storage of b as int32s, for index tables kept in the
+// float32 scratch pool.
+func int32View(b []float32) []int32 {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(&b[0])), len(b))
 }
