@@ -345,44 +345,56 @@ func (g winogradGeometry) chunk(p *winogradPlan, ws winogradWork, x, b, y []floa
 // may be nil) given its input x and output gradient dy. The gradient of each
 // transformed kernel position is a matrix multiply over tiles,
 // dU[ξ] (OC×C) += dM[ξ] (OC×tiles) · V[ξ]ᵀ, with dM the adjoint output
-// transform of dy and V the input transform of x; each worker sums its images
-// privately, and the workers' sums are added in worker order.
+// transform of dy and V the input transform of x, in F(4×4, 3×3) where the
+// convolution itself uses it and F(2×2, 3×3) elsewhere; each worker sums its
+// images privately, and the workers' sums are added in worker order.
 func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
-	g := newWinogradGeometry(s.C, s.OC, s.H, s.W)
-	per := g.th * g.tw
-	images := max(1, winogradTiles/per)
-	outSize, hw := s.OC*s.H*s.W, s.H*s.W
+	tile := c.outputTile(s.N, s.H, s.W)
+	g2, g4 := newWinogradGeometry(s.C, s.OC, s.H, s.W), newWinograd4Geometry(s.C, s.OC, s.H, s.W)
+	positions, per, images := winogradTile, g2.th*g2.tw, 0
+	images = max(1, winogradTiles/per)
+	if tile == 4 {
+		positions, per = winograd.Positions4, g4.per
+		images = max(1, winogradTiles4/per)
+	}
+	hw := s.H * s.W
 	workers := min(parallel.Workers(s.N*s.OC*hw*s.C*4/1024), s.N, maxWorkers)
 
 	var dus, dbs [maxWorkers]*[]float32
 	parallel.ForWorkers(s.N, workers, func(wk, lo, hi int) {
-		ws := c.winogradScratch(g, min(images, hi-lo)*per)
-		defer ws.release(c)
-		du := c.buffer(winogradTile * s.OC * s.C)
+		du := c.buffer(positions * s.OC * s.C)
 		clear(*du)
 		dus[wk] = du
+		var dbw []float32
 		if db != nil {
 			dbs[wk] = c.buffer(s.OC)
-			clear(*dbs[wk])
+			dbw = *dbs[wk]
+			clear(dbw)
+		}
+
+		// transform returns the transformed input and output gradient of
+		// images [i0, i1), [C, positions, tiles] and [OC, positions, tiles]
+		var transform func(i0, i1 int) (v, m []float32)
+		if tile == 4 {
+			ws := c.winograd4Scratch(g4, min(images, hi-lo))
+			defer ws.release(c)
+			transform = func(i0, i1 int) (v, m []float32) {
+				return g4.gradientChunk(ws, x, dy, i0, i1, dbw)
+			}
+		} else {
+			ws := c.winogradScratch(g2, min(images, hi-lo)*per)
+			defer ws.release(c)
+			transform = func(i0, i1 int) (v, m []float32) {
+				return g2.gradientChunk(ws, x, dy, i0, i1, dbw)
+			}
 		}
 
 		for i0 := lo; i0 < hi; i0 += images {
 			i1 := min(hi, i0+images)
 			tiles := (i1 - i0) * per
-			ld := winogradTile * tiles
-			v, m := (*ws.v)[:s.C*ld], (*ws.m)[:s.OC*ld]
-			g.inputs(v, tiles, x, i0, i1, *ws.pad)
-			for i := i0; i < i1; i++ {
-				dyi := dy[i*outSize : (i+1)*outSize]
-				for o := 0; o < s.OC; o++ {
-					plane := dyi[o*hw : (o+1)*hw]
-					winograd.Gradient(m[o*ld+(i-i0)*per:], tiles, plane, s.H, s.W)
-					if db != nil {
-						(*dbs[wk])[o] += Sum(plane)
-					}
-				}
-			}
-			for xi := 0; xi < winogradTile; xi++ {
+			ld := positions * tiles
+			v, m := transform(i0, i1)
+			for xi := 0; xi < positions; xi++ {
 				gemm.Sgemm(false, true, s.OC, s.C, tiles, 1, m[xi*tiles:], ld, v[xi*tiles:], ld,
 					1, (*du)[xi*s.OC*s.C:], s.C)
 			}
@@ -397,7 +409,11 @@ func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
 		c.release(dus[wk])
 	}
 	if dw != nil {
-		winograd.KernelGradients(dw, du, s.OC, s.C)
+		if tile == 4 {
+			winograd.KernelGradients4(dw, du, s.OC, s.C)
+		} else {
+			winograd.KernelGradients(dw, du, s.OC, s.C)
+		}
 	}
 	c.release(dus[0])
 	if db != nil {
@@ -406,6 +422,30 @@ func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
 			c.release(dbs[wk])
 		}
 	}
+}
+
+// gradientChunk transforms images [i0, i1) of the input x and the output
+// gradient dy of an F(2×2, 3×3) convolution into ws, returning them as
+// v [cin, 16, tiles] and m [cout, 16, tiles], and adds the output gradient's
+// plane sums to db unless it is nil.
+func (g winogradGeometry) gradientChunk(ws winogradWork, x, dy []float32, i0, i1 int,
+	db []float32) (v, m []float32) {
+	per, hw := g.th*g.tw, g.h*g.w
+	tiles := (i1 - i0) * per
+	ld := winogradTile * tiles
+	v, m = (*ws.v)[:g.cin*ld], (*ws.m)[:g.cout*ld]
+	g.inputs(v, tiles, x, i0, i1, *ws.pad)
+	for i := i0; i < i1; i++ {
+		dyi := dy[i*g.cout*hw : (i+1)*g.cout*hw]
+		for o := 0; o < g.cout; o++ {
+			plane := dyi[o*hw : (o+1)*hw]
+			winograd.Gradient(m[o*ld+(i-i0)*per:], tiles, plane, g.h, g.w)
+			if db != nil {
+				db[o] += Sum(plane)
+			}
+		}
+	}
+	return v, m
 }
 
 // winogradProducts computes M[ξ] (cout×tiles) = U[ξ] · V[ξ] (cin×tiles) for
@@ -508,19 +548,7 @@ func (g winograd4Geometry) chunk(p *winogradPlan, ws winograd4Work, x, b, y []fl
 	v, m := (*ws.v)[:g.cin*ld], (*ws.m)[:g.cout*ld]
 	in, out := g.offsets(int32View(*ws.offs)[:2*tiles], i1-i0)
 
-	// each channel's planes into the padded scratch, then their tiles
-	hw, slot := g.h*g.w, g.rows*g.pitch
-	pad := (*ws.pad)[:(i1-i0)*slot]
-	for ch := 0; ch < g.cin; ch++ {
-		for i := i0; i < i1; i++ {
-			plane := x[(i*g.cin+ch)*hw : (i*g.cin+ch+1)*hw]
-			inside := pad[(i-i0)*slot+g.pitch+1:]
-			for r := 0; r < g.h; r++ {
-				copy(inside[r*g.pitch:r*g.pitch+g.w], plane[r*g.w:(r+1)*g.w])
-			}
-		}
-		winograd.Input4(v[ch*ld:(ch+1)*ld], tiles, pad, in, g.pitch)
-	}
+	g.inputs(v, tiles, x, i0, i1, *ws.pad, in)
 
 	// M[ξ] (cout×tiles, row stride 36·tiles) = U[ξ] · V[ξ] (cin×tiles, likewise)
 	if threads > 1 {
@@ -531,6 +559,7 @@ func (g winograd4Geometry) chunk(p *winogradPlan, ws winograd4Work, x, b, y []fl
 		winogradProducts(p, v, m, tiles, 0, winograd.Positions4)
 	}
 
+	hw := g.h * g.w
 	outSize := g.cout * hw
 	chunkOut := y[i0*outSize : i1*outSize]
 	for o := 0; o < g.cout; o++ {
@@ -540,6 +569,52 @@ func (g winograd4Geometry) chunk(p *winogradPlan, ws winograd4Work, x, b, y []fl
 		}
 		winograd.Output4(chunkOut[o*hw:], g.w, out, m[o*ld:(o+1)*ld], tiles, bias, accumulate)
 	}
+}
+
+// inputs transforms every channel of images [i0, i1) of x [n, cin, h, w]
+// into v [cin, 36, tiles], the tiles numbered as offsets numbers them (in is
+// their first half): each channel's planes are copied into the padded planes
+// pad, whose borders must be zero, and their tiles transformed from there.
+func (g winograd4Geometry) inputs(v []float32, tiles int, x []float32, i0, i1 int, pad []float32,
+	in []int32) {
+	hw, slot, ld := g.h*g.w, g.rows*g.pitch, winograd.Positions4*tiles
+	pad = pad[:(i1-i0)*slot]
+	for ch := 0; ch < g.cin; ch++ {
+		for i := i0; i < i1; i++ {
+			plane := x[(i*g.cin+ch)*hw : (i*g.cin+ch+1)*hw]
+			inside := pad[(i-i0)*slot+g.pitch+1:]
+			for r := 0; r < g.h; r++ {
+				copy(inside[r*g.pitch:r*g.pitch+g.w], plane[r*g.w:(r+1)*g.w])
+			}
+		}
+		winograd.Input4(v[ch*ld:(ch+1)*ld], tiles, pad, in, g.pitch)
+	}
+}
+
+// gradientChunk transforms images [i0, i1) of the input x and the output
+// gradient dy into ws, returning them as v [cin, 36, tiles] and
+// m [cout, 36, tiles], and adds the output gradient's plane sums to db unless
+// it is nil.
+func (g winograd4Geometry) gradientChunk(ws winograd4Work, x, dy []float32, i0, i1 int,
+	db []float32) (v, m []float32) {
+	tiles := (i1 - i0) * g.per
+	ld := winograd.Positions4 * tiles
+	v, m = (*ws.v)[:g.cin*ld], (*ws.m)[:g.cout*ld]
+	in, out := g.offsets(int32View(*ws.offs)[:2*tiles], i1-i0)
+	g.inputs(v, tiles, x, i0, i1, *ws.pad, in)
+
+	hw := g.h * g.w
+	outSize := g.cout * hw
+	chunkDy := dy[i0*outSize : i1*outSize]
+	for o := 0; o < g.cout; o++ {
+		winograd.Gradient4(m[o*ld:(o+1)*ld], tiles, chunkDy[o*hw:], g.w, out)
+		if db != nil {
+			for i := 0; i < i1-i0; i++ {
+				db[o] += Sum(chunkDy[i*outSize+o*hw : i*outSize+(o+1)*hw])
+			}
+		}
+	}
+	return v, m
 }
 
 // offsets fills offs with the offsets of the tiles of a chunk of images

@@ -22,8 +22,9 @@ import "fmt"
 //
 // The transforms here work on tiles anywhere in memory, named by offsets, so
 // that one call can take the tiles of several planes: Input4 reads each tile's
-// 6×6 window from zero-padded planes, Output4 writes each 4×4 block of output.
-// Planes must be whole tiles: h and w multiples of 4.
+// 6×6 window from zero-padded planes, Output4 writes each 4×4 block of output,
+// and Gradient4, the adjoint of Output4, reads each 4×4 block of an output
+// gradient. Planes must be whole tiles: h and w multiples of 4.
 
 // Positions4 is the number of values in a transformed F(4×4, 3×3) tile.
 const Positions4 = 36
@@ -249,5 +250,104 @@ func at6(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
 		b + float32(2*d),
 		a + float32(4*c),
 		(b + float32(8*d)) + m5,
+	}
+}
+
+// Gradient4 writes A dY Aᵀ, the adjoint of the output transform, for tiles
+// [0, len(offs)): tile j's 4×4 block dY of the output gradient is at
+// dy[offs[j]:], rows w apart, and position ξ of its transform goes to
+// m[ξ·ld + j]. With the transformed input V it gives the gradient of the
+// transformed kernels, dU[ξ] = Σ_j M[ξ, j] V[ξ, j], which KernelGradients4
+// turns into the kernels'.
+func Gradient4(m []float32, ld int, dy []float32, w int, offs []int32) {
+	n := len(offs)
+	if n == 0 {
+		return
+	}
+	if ld < n || len(m) < (Positions4-1)*ld+n {
+		panic(fmt.Sprintf("winograd: Gradient4 of %d tiles into %d values, ld %d", n, len(m), ld))
+	}
+	checkOffsets("Gradient4", offs, len(dy), 3*w+4)
+
+	groups := 0
+	if vector() {
+		groups = n / group4
+		if groups > 0 {
+			gradient4AVX(&m[0], 4*ld, &dy[0], 4*w, &offs[0], groups)
+		}
+	}
+	for j := group4 * groups; j < n; j++ {
+		var d [16]float32
+		at := int(offs[j])
+		for r := 0; r < 4; r++ {
+			copy(d[4*r:4*r+4], dy[at+r*w:])
+		}
+		t := transformGradient4(d)
+		for xi, x := range t {
+			m[xi*ld+j] = x
+		}
+	}
+}
+
+// transformGradient4 returns A dY Aᵀ, 6×6 row by row, for a 4×4 block dY: A
+// down each column first, then across each row, as the vector loops compute
+// it.
+func transformGradient4(d [16]float32) [36]float32 {
+	var t [24]float32 // A dY, six rows of four
+	for c := 0; c < 4; c++ {
+		e := a6(d[c], d[4+c], d[8+c], d[12+c])
+		for i, x := range e {
+			t[4*i+c] = x
+		}
+	}
+	var m [36]float32
+	for i := 0; i < 6; i++ {
+		e := a6(t[4*i], t[4*i+1], t[4*i+2], t[4*i+3])
+		copy(m[6*i:], e[:])
+	}
+	return m
+}
+
+// a6 returns A y for four values y, rounded as the vector loops round it.
+func a6(y0, y1, y2, y3 float32) [6]float32 {
+	a, b := y0+y2, y1+y3
+	c, d := y0+float32(4*y2), float32(2*y1)+float32(8*y3)
+	return [6]float32{y0, a + b, a - b, c + d, c - d, y3}
+}
+
+// KernelGradients4 adds Gᵀ dU G, the adjoint of Kernels4, to dw [oc, c, 3, 3]
+// for the gradient du [36, oc, c] of the transformed kernels, computed in
+// float64.
+func KernelGradients4(dw, du []float32, oc, c int) {
+	plane := oc * c
+	du = du[:Positions4*plane]
+	for j := 0; j < plane; j++ {
+		var t [18]float64 // Gᵀ dU (3×6)
+		for col := 0; col < 6; col++ {
+			var u [6]float64
+			for r := range u {
+				u[r] = float64(du[(6*r+col)*plane+j])
+			}
+			g := gtColumn(u)
+			for r, v := range g {
+				t[6*r+col] = v
+			}
+		}
+		k := dw[j*9 : j*9+9]
+		for r := 0; r < 3; r++ { // then (Gᵀ dU) G
+			g := gtColumn([6]float64(t[6*r : 6*r+6]))
+			for col, v := range g {
+				k[3*r+col] += float32(v)
+			}
+		}
+	}
+}
+
+// gtColumn returns Gᵀ u for one column u of six values.
+func gtColumn(u [6]float64) [3]float64 {
+	return [3]float64{
+		u[0]/4 - (u[1]+u[2])/6 + (u[3]+u[4])/24,
+		(u[2]-u[1])/6 + (u[3]-u[4])/12,
+		-(u[1]+u[2])/6 + (u[3]+u[4])/6 + u[5],
 	}
 }

@@ -214,3 +214,78 @@ func assertPanics(t *testing.T, what string, f func()) {
 	}()
 	f()
 }
+
+// blockOffsets returns the offsets of the 4×4 blocks of planes h×w laid
+// stride apart, plane by plane and row by row.
+func blockOffsets(planes, h, w, stride int) []int32 {
+	th, tw := Tiles4(h, w)
+	var offs []int32
+	for p := 0; p < planes; p++ {
+		for ty := 0; ty < th; ty++ {
+			for tx := 0; tx < tw; tx++ {
+				offs = append(offs, int32(p*stride+4*ty*w+4*tx))
+			}
+		}
+	}
+	return offs
+}
+
+// TestGradient4MatchesTiles checks Gradient4, on every path, against
+// transforming each 4×4 block on its own, bit for bit.
+func TestGradient4MatchesTiles(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, tc := range tileCounts {
+			t.Run(fmt.Sprintf("%dx%dx%d", tc.planes, tc.h, tc.w), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(tc.planes), uint64(tc.h*tc.w+2)))
+				stride := tc.h*tc.w + 5
+				dy := random(rng, tc.planes*stride)
+				offs := blockOffsets(tc.planes, tc.h, tc.w, stride)
+				ld := len(offs) + 1
+				m := make([]float32, Positions4*ld)
+				Gradient4(m, ld, dy, tc.w, offs)
+				for j, off := range offs {
+					var d [16]float32
+					for r := 0; r < 4; r++ {
+						copy(d[4*r:4*r+4], dy[int(off)+r*tc.w:])
+					}
+					want := transformGradient4(d)
+					for xi, x := range want {
+						if got := m[xi*ld+j]; math.Float32bits(got) != math.Float32bits(x) {
+							t.Fatalf("tile %d position %d = %v, want %v", j, xi, got, x)
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestGradients4AreAdjoint checks that Gradient4 is the adjoint of Output4 and
+// KernelGradients4 that of Kernels4: <Output4(M), dY> = <M, Gradient4(dY)>
+// and <Kernels4(g), dU> = <g, KernelGradients4(dU)>.
+func TestGradients4AreAdjoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 7))
+	for _, tc := range tileCounts {
+		stride := tc.h * tc.w
+		offs := blockOffsets(tc.planes, tc.h, tc.w, stride)
+		n := len(offs)
+		m, dy := random(rng, Positions4*n), random(rng, tc.planes*stride)
+		y := make([]float32, tc.planes*stride)
+		Output4(y, tc.w, offs, m, n, 0, false)
+		dm := make([]float32, Positions4*n)
+		Gradient4(dm, n, dy, tc.w, offs)
+		if lhs, rhs := dot(y, dy), dot(m, dm); math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+			t.Errorf("%+v: <Output4(M), dY> = %v but <M, Gradient4(dY)> = %v", tc, lhs, rhs)
+		}
+	}
+
+	const oc, c = 3, 2
+	g, du := random(rng, oc*c*9), random(rng, Positions4*oc*c)
+	u := make([]float32, Positions4*oc*c)
+	Kernels4(u, g, oc, c, false)
+	dg := make([]float32, oc*c*9)
+	KernelGradients4(dg, du, oc, c)
+	if lhs, rhs := dot(u, du), dot(g, dg); math.Abs(lhs-rhs) > 1e-5*(1+math.Abs(lhs)) {
+		t.Errorf("<Kernels4(g), dU> = %v but <g, KernelGradients4(dU)> = %v", lhs, rhs)
+	}
+}

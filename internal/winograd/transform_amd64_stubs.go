@@ -57,3 +57,10 @@ func output4AVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, 
 //
 //go:noescape
 func output4AddAVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int, bias float32)
+
+// gradient4AVX writes A dY Aᵀ of tiles [0, 8·groups): tile j's 4×4 block dY
+// is at dy[offs[j]:], rows wBytes apart, and its position ξ goes to the float
+// at byte ξ·ldBytes + 4·j from m.
+//
+//go:noescape
+func gradient4AVX(m *float32, ldBytes int, dy *float32, wBytes int, offs *int32, groups int)

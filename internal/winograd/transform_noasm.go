@@ -38,3 +38,7 @@ func output4AddAVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes in
 	bias float32) {
 	panic("winograd: no vector loops")
 }
+
+func gradient4AVX(m *float32, ldBytes int, dy *float32, wBytes int, offs *int32, groups int) {
+	panic("winograd: no vector loops")
+}

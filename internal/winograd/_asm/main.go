@@ -29,6 +29,7 @@ func main() {
 	input4()
 	output4("output4AVX", false)
 	output4("output4AddAVX", true)
+	gradient4()
 	Generate()
 }
 
@@ -619,4 +620,102 @@ func paramMem(name string) Mem {
 		panic(err)
 	}
 	return p.Addr
+}
+
+// a6 emits A y for four vectors y, as the Go function a6 computes it.
+func a6(y [4]VecVirtual) [6]VecVirtual {
+	a, b, c, d := YMM(), YMM(), YMM(), YMM()
+	VADDPS(y[2], y[0], a)
+	VADDPS(y[3], y[1], b)
+	VMULPS(four, y[2], c)
+	VADDPS(c, y[0], c)
+	x := YMM()
+	VMULPS(two, y[1], d)
+	VMULPS(eight, y[3], x)
+	VADDPS(x, d, d)
+	e := [6]VecVirtual{y[0], YMM(), YMM(), YMM(), YMM(), y[3]}
+	VADDPS(b, a, e[1])
+	VSUBPS(b, a, e[2])
+	VADDPS(d, c, e[3])
+	VSUBPS(d, c, e[4])
+	return e
+}
+
+// gradient4 emits the adjoint of the F(4×4, 3×3) output transform for groups
+// of eight tiles: each row of four of every tile's 4×4 block transposed into
+// one vector per column (D), A down each column (T), then across each row,
+// the eight tiles' values of each position stored together.
+func gradient4() {
+	TEXT("gradient4AVX", 0, // a frame too large for NOSPLIT
+		"func(m *float32, ldBytes int, dy *float32, wBytes int, offs *int32, groups int)")
+	Pragma("noescape")
+	Doc("gradient4AVX writes A dY Aᵀ of tiles [0, 8·groups): tile j's 4×4 block dY",
+		"is at dy[offs[j]:], rows wBytes apart, and its position ξ goes to the float",
+		"at byte ξ·ldBytes + 4·j from m.")
+	// physical registers: avo's allocator fails to place this many
+	m, offs, groups := Load(Param("m"), RDI), Load(Param("offs"), RSI), Load(Param("groups"), RCX)
+	dy, ldMem, wMem := paramMem("dy"), paramMem("ldBytes"), paramMem("wBytes")
+	local := AllocLocal((16 + 24) * 32)
+	dAt := func(r, c int) Mem { return local.Offset(32 * (4*r + c)) }
+	tAt := func(i, c int) Mem { return local.Offset(16*32 + 32*(4*i+c)) }
+	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, RDX}
+	row, q := RAX, R14
+
+	Label("group")
+	CMPQ(groups, Imm(0))
+	JE(LabelRef("done"))
+	tilePointers(ptrs, dy, offs)
+
+	// D: row r of every block, one vector per column
+	XORQ(row, row)
+	for r := 0; r < 4; r++ {
+		var rows [4]VecVirtual
+		for k := range rows {
+			at := func(p Register) Mem { return Mem{Base: p, Index: row, Scale: 1} }
+			rows[k] = YMM()
+			VBROADCASTF128(at(ptrs[k]), rows[k])
+			VINSERTF128(U8(1), at(ptrs[k+4]), rows[k], rows[k])
+		}
+		for c, x := range transpose4(rows, 4) {
+			VMOVUPS(x, dAt(r, c))
+		}
+		if r < 3 {
+			ADDQ(wMem, row)
+		}
+	}
+
+	// T = A D, column by column
+	for c := 0; c < 4; c++ {
+		var d [4]VecVirtual
+		for r := range d {
+			d[r] = YMM()
+			VMOVUPS(dAt(r, c), d[r])
+		}
+		for i, x := range a6(d) {
+			VMOVUPS(x, tAt(i, c))
+		}
+	}
+
+	// T Aᵀ, row by row, to positions 6i+j
+	MOVQ(m, q)
+	for i := 0; i < 6; i++ {
+		var t [4]VecVirtual
+		for c := range t {
+			t[c] = YMM()
+			VMOVUPS(tAt(i, c), t[c])
+		}
+		for _, x := range a6(t) {
+			VMOVUPS(x, Mem{Base: q})
+			ADDQ(ldMem, q)
+		}
+	}
+
+	ADDQ(Imm(32), m)
+	ADDQ(Imm(32), offs)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
