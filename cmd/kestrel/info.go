@@ -24,7 +24,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "kestrel   %s\ngo        %s %s\ncpu       %s\n"+
 		"cores     %d (using %d threads)\n"+
 		"features  %s\nkernel    %s (available: %s; set KESTREL_KERNEL to force one)\n"+
-		"conv      %s (KESTREL_CONV=im2col forces im2col + GEMM)\n",
+		"conv      %s (KESTREL_CONV=winograd2x2 or im2col forces one)\n",
 		h.Kestrel, h.Go, h.OS, h.CPU, h.Cores, h.Threads, strings.Join(h.Features, " "),
 		h.Kernel, strings.Join(h.KernelPaths, ", "), h.Convolution)
 	return nil

@@ -582,10 +582,7 @@ func (g winograd4Geometry) inputs(v []float32, tiles int, x []float32, i0, i1 in
 	for ch := 0; ch < g.cin; ch++ {
 		for i := i0; i < i1; i++ {
 			plane := x[(i*g.cin+ch)*hw : (i*g.cin+ch+1)*hw]
-			inside := pad[(i-i0)*slot+g.pitch+1:]
-			for r := 0; r < g.h; r++ {
-				copy(inside[r*g.pitch:r*g.pitch+g.w], plane[r*g.w:(r+1)*g.w])
-			}
+			winograd.Pad4(pad[(i-i0)*slot:(i-i0+1)*slot], plane, g.h, g.w)
 		}
 		winograd.Input4(v[ch*ld:(ch+1)*ld], tiles, pad, in, g.pitch)
 	}

@@ -86,16 +86,38 @@ func Kernels4(u, w []float32, oc, c int, adjoint bool) {
 	}
 }
 
-// gColumn returns G k for one column k of three values.
+// gColumn returns G k for one column k of three values, with multiplications
+// by the reciprocals rather than divisions, which would take most of the time.
 func gColumn(k0, k1, k2 float64) [6]float64 {
 	even, odd := k0+k2, k1
+	q0, q2 := k0*(1.0/24)+k2*(1.0/6), k1*(1.0/12)
 	return [6]float64{
-		k0 / 4,
-		-(even + odd) / 6,
-		-(even - odd) / 6,
-		k0/24 + k1/12 + k2/6,
-		k0/24 - k1/12 + k2/6,
+		k0 * 0.25,
+		(even + odd) * (-1.0 / 6),
+		(even - odd) * (-1.0 / 6),
+		q0 + q2,
+		q0 - q2,
 		k2,
+	}
+}
+
+// Pad4 copies the plane [h, w] into the inside of the zero-padded plane dst,
+// which holds PaddedRows4(h) rows of Pitch4(w) values; the zero border is left
+// alone, so that a padded plane can be reused for planes of the same size.
+func Pad4(dst, plane []float32, h, w int) {
+	pitch := Pitch4(w)
+	if len(dst) < PaddedRows4(h)*pitch || len(plane) < h*w {
+		panic(fmt.Sprintf("winograd: Pad4 of a %d×%d plane from %d values into %d", h, w,
+			len(plane), len(dst)))
+	}
+	inside := dst[pitch+1:]
+	rows := 0
+	if vector() && w%8 == 0 {
+		rows = h
+		padRowsAVX(&inside[0], 4*pitch, &plane[0], w/8, h)
+	}
+	for r := rows; r < h; r++ {
+		copy(inside[r*pitch:r*pitch+w], plane[r*w:(r+1)*w])
 	}
 }
 
@@ -192,19 +214,19 @@ func checkOffsets(what string, offs []int32, n, extent int) {
 	}
 }
 
-// transformInput4 returns Bᵀ d B for a 6×6 tile d, row by row: Bᵀ down each
-// column first, then across each row, as the vector loops compute it.
+// transformInput4 returns Bᵀ d B for a 6×6 tile d, row by row: B across each
+// row first, then Bᵀ down each column, as the vector loops compute it.
 func transformInput4(d [36]float32) [36]float32 {
 	var e, v [36]float32
-	for c := 0; c < 6; c++ {
-		t := bt6(d[c], d[6+c], d[12+c], d[18+c], d[24+c], d[30+c])
-		for i, x := range t {
-			e[6*i+c] = x
-		}
+	for r := 0; r < 6; r++ {
+		t := bt6(d[6*r], d[6*r+1], d[6*r+2], d[6*r+3], d[6*r+4], d[6*r+5])
+		copy(e[6*r:], t[:])
 	}
-	for i := 0; i < 6; i++ {
-		t := bt6(e[6*i], e[6*i+1], e[6*i+2], e[6*i+3], e[6*i+4], e[6*i+5])
-		copy(v[6*i:], t[:])
+	for j := 0; j < 6; j++ {
+		t := bt6(e[j], e[6+j], e[12+j], e[18+j], e[24+j], e[30+j])
+		for i, x := range t {
+			v[6*i+j] = x
+		}
 	}
 	return v
 }
@@ -345,9 +367,10 @@ func KernelGradients4(dw, du []float32, oc, c int) {
 
 // gtColumn returns Gᵀ u for one column u of six values.
 func gtColumn(u [6]float64) [3]float64 {
+	sum12, sum34 := u[1]+u[2], u[3]+u[4]
 	return [3]float64{
-		u[0]/4 - (u[1]+u[2])/6 + (u[3]+u[4])/24,
-		(u[2]-u[1])/6 + (u[3]-u[4])/12,
-		-(u[1]+u[2])/6 + (u[3]+u[4])/6 + u[5],
+		u[0]*0.25 - sum12*(1.0/6) + sum34*(1.0/24),
+		(u[2]-u[1])*(1.0/6) + (u[3]-u[4])*(1.0/12),
+		(sum34-sum12)*(1.0/6) + u[5],
 	}
 }

@@ -289,3 +289,25 @@ func TestGradients4AreAdjoint(t *testing.T) {
 		t.Errorf("<Kernels4(g), dU> = %v but <g, KernelGradients4(dU)> = %v", lhs, rhs)
 	}
 }
+
+// TestPad4 checks, on every path, that Pad4 copies a plane inside the border
+// and leaves the border as it was.
+func TestPad4(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, hw := range [][2]int{{8, 8}, {16, 16}, {4, 12}, {3, 5}} {
+			h, w := hw[0], hw[1]
+			rng := rand.New(rand.NewPCG(uint64(h), uint64(w)))
+			plane := random(rng, h*w)
+			pitch := Pitch4(w)
+			dst := random(rng, PaddedRows4(h)*pitch)
+			want := slices.Clone(dst)
+			for y := 0; y < h; y++ {
+				copy(want[(y+1)*pitch+1:], plane[y*w:(y+1)*w])
+			}
+			Pad4(dst, plane, h, w)
+			if !slices.Equal(dst, want) {
+				t.Errorf("%dx%d: padded plane differs", h, w)
+			}
+		}
+	})
+}

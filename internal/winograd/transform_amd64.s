@@ -433,10 +433,13 @@ GLOBL eight<>(SB), RODATA|NOPTR, $32
 
 // func input4AVX(v *float32, ldBytes int, src *float32, offs *int32, pitchBytes int, groups int)
 // Requires: AVX
-TEXT ·input4AVX(SB), $2304-48
-	MOVQ v+0(FP), DI
-	MOVQ offs+24(FP), SI
-	MOVQ groups+40(FP), CX
+TEXT ·input4AVX(SB), $1160-48
+	MOVQ   v+0(FP), DI
+	MOVQ   offs+24(FP), SI
+	MOVQ   groups+40(FP), CX
+	MOVQ   ldBytes+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 1152(SP)
 
 group:
 	CMPQ       CX, $0x00
@@ -482,24 +485,45 @@ group:
 	VUNPCKHPS  Y3, Y2, Y1
 	VSHUFPS    $0x44, Y1, Y0, Y2
 	VSHUFPS    $0xee, Y1, Y0, Y0
-	VMOVUPS    Y6, (SP)
-	VMOVUPS    Y4, 32(SP)
-	VMOVUPS    Y2, 64(SP)
+	VMOVUPS    (BX)(AX*1), Y1
+	VPERM2F128 $0x31, (R11)(AX*1), Y1, Y1
+	VMOVUPS    (R8)(AX*1), Y3
+	VPERM2F128 $0x31, (R12)(AX*1), Y3, Y3
+	VMOVUPS    (R9)(AX*1), Y5
+	VPERM2F128 $0x31, (R13)(AX*1), Y5, Y5
+	VMOVUPS    (R10)(AX*1), Y7
+	VPERM2F128 $0x31, (DX)(AX*1), Y7, Y7
+	VUNPCKLPS  Y3, Y1, Y1
+	VUNPCKLPS  Y7, Y5, Y3
+	VSHUFPS    $0x44, Y3, Y1, Y5
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VMULPS     four<>+0(SB), Y6, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y3
+	VADDPS     Y5, Y3, Y3
+	VMULPS     four<>+0(SB), Y4, Y7
+	VMULPS     five<>+0(SB), Y0, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y1, Y6, Y6
+	VADDPS     Y5, Y0, Y7
+	VADDPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y1
+	VSUBPS     Y0, Y5, Y7
+	VSUBPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y5, Y7
+	VSUBPS     Y4, Y0, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y0
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y3, (SP)
+	VMOVUPS    Y1, 32(SP)
+	VMOVUPS    Y9, 64(SP)
 	VMOVUPS    Y0, 96(SP)
-	VMOVUPS    (BX)(AX*1), Y0
-	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
-	VMOVUPS    (R8)(AX*1), Y1
-	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
-	VMOVUPS    (R9)(AX*1), Y2
-	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
-	VMOVUPS    (R10)(AX*1), Y3
-	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
-	VUNPCKLPS  Y1, Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y1
-	VSHUFPS    $0x44, Y1, Y0, Y2
-	VSHUFPS    $0xee, Y1, Y0, Y0
 	VMOVUPS    Y2, 128(SP)
-	VMOVUPS    Y0, 160(SP)
+	VMOVUPS    Y6, 160(SP)
 	ADDQ       pitchBytes+32(FP), AX
 	VMOVUPS    (BX)(AX*1), Y0
 	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
@@ -517,24 +541,45 @@ group:
 	VUNPCKHPS  Y3, Y2, Y1
 	VSHUFPS    $0x44, Y1, Y0, Y2
 	VSHUFPS    $0xee, Y1, Y0, Y0
-	VMOVUPS    Y6, 192(SP)
-	VMOVUPS    Y4, 224(SP)
-	VMOVUPS    Y2, 256(SP)
+	VMOVUPS    (BX)(AX*1), Y1
+	VPERM2F128 $0x31, (R11)(AX*1), Y1, Y1
+	VMOVUPS    (R8)(AX*1), Y3
+	VPERM2F128 $0x31, (R12)(AX*1), Y3, Y3
+	VMOVUPS    (R9)(AX*1), Y5
+	VPERM2F128 $0x31, (R13)(AX*1), Y5, Y5
+	VMOVUPS    (R10)(AX*1), Y7
+	VPERM2F128 $0x31, (DX)(AX*1), Y7, Y7
+	VUNPCKLPS  Y3, Y1, Y1
+	VUNPCKLPS  Y7, Y5, Y3
+	VSHUFPS    $0x44, Y3, Y1, Y5
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VMULPS     four<>+0(SB), Y6, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y3
+	VADDPS     Y5, Y3, Y3
+	VMULPS     four<>+0(SB), Y4, Y7
+	VMULPS     five<>+0(SB), Y0, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y1, Y6, Y6
+	VADDPS     Y5, Y0, Y7
+	VADDPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y1
+	VSUBPS     Y0, Y5, Y7
+	VSUBPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y5, Y7
+	VSUBPS     Y4, Y0, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y0
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y3, 192(SP)
+	VMOVUPS    Y1, 224(SP)
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y0, 288(SP)
-	VMOVUPS    (BX)(AX*1), Y0
-	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
-	VMOVUPS    (R8)(AX*1), Y1
-	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
-	VMOVUPS    (R9)(AX*1), Y2
-	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
-	VMOVUPS    (R10)(AX*1), Y3
-	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
-	VUNPCKLPS  Y1, Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y1
-	VSHUFPS    $0x44, Y1, Y0, Y2
-	VSHUFPS    $0xee, Y1, Y0, Y0
 	VMOVUPS    Y2, 320(SP)
-	VMOVUPS    Y0, 352(SP)
+	VMOVUPS    Y6, 352(SP)
 	ADDQ       pitchBytes+32(FP), AX
 	VMOVUPS    (BX)(AX*1), Y0
 	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
@@ -552,24 +597,45 @@ group:
 	VUNPCKHPS  Y3, Y2, Y1
 	VSHUFPS    $0x44, Y1, Y0, Y2
 	VSHUFPS    $0xee, Y1, Y0, Y0
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y2, 448(SP)
+	VMOVUPS    (BX)(AX*1), Y1
+	VPERM2F128 $0x31, (R11)(AX*1), Y1, Y1
+	VMOVUPS    (R8)(AX*1), Y3
+	VPERM2F128 $0x31, (R12)(AX*1), Y3, Y3
+	VMOVUPS    (R9)(AX*1), Y5
+	VPERM2F128 $0x31, (R13)(AX*1), Y5, Y5
+	VMOVUPS    (R10)(AX*1), Y7
+	VPERM2F128 $0x31, (DX)(AX*1), Y7, Y7
+	VUNPCKLPS  Y3, Y1, Y1
+	VUNPCKLPS  Y7, Y5, Y3
+	VSHUFPS    $0x44, Y3, Y1, Y5
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VMULPS     four<>+0(SB), Y6, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y3
+	VADDPS     Y5, Y3, Y3
+	VMULPS     four<>+0(SB), Y4, Y7
+	VMULPS     five<>+0(SB), Y0, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y1, Y6, Y6
+	VADDPS     Y5, Y0, Y7
+	VADDPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y1
+	VSUBPS     Y0, Y5, Y7
+	VSUBPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y5, Y7
+	VSUBPS     Y4, Y0, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y0
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y3, 384(SP)
+	VMOVUPS    Y1, 416(SP)
+	VMOVUPS    Y9, 448(SP)
 	VMOVUPS    Y0, 480(SP)
-	VMOVUPS    (BX)(AX*1), Y0
-	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
-	VMOVUPS    (R8)(AX*1), Y1
-	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
-	VMOVUPS    (R9)(AX*1), Y2
-	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
-	VMOVUPS    (R10)(AX*1), Y3
-	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
-	VUNPCKLPS  Y1, Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y1
-	VSHUFPS    $0x44, Y1, Y0, Y2
-	VSHUFPS    $0xee, Y1, Y0, Y0
 	VMOVUPS    Y2, 512(SP)
-	VMOVUPS    Y0, 544(SP)
+	VMOVUPS    Y6, 544(SP)
 	ADDQ       pitchBytes+32(FP), AX
 	VMOVUPS    (BX)(AX*1), Y0
 	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
@@ -587,24 +653,45 @@ group:
 	VUNPCKHPS  Y3, Y2, Y1
 	VSHUFPS    $0x44, Y1, Y0, Y2
 	VSHUFPS    $0xee, Y1, Y0, Y0
-	VMOVUPS    Y6, 576(SP)
-	VMOVUPS    Y4, 608(SP)
-	VMOVUPS    Y2, 640(SP)
+	VMOVUPS    (BX)(AX*1), Y1
+	VPERM2F128 $0x31, (R11)(AX*1), Y1, Y1
+	VMOVUPS    (R8)(AX*1), Y3
+	VPERM2F128 $0x31, (R12)(AX*1), Y3, Y3
+	VMOVUPS    (R9)(AX*1), Y5
+	VPERM2F128 $0x31, (R13)(AX*1), Y5, Y5
+	VMOVUPS    (R10)(AX*1), Y7
+	VPERM2F128 $0x31, (DX)(AX*1), Y7, Y7
+	VUNPCKLPS  Y3, Y1, Y1
+	VUNPCKLPS  Y7, Y5, Y3
+	VSHUFPS    $0x44, Y3, Y1, Y5
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VMULPS     four<>+0(SB), Y6, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y3
+	VADDPS     Y5, Y3, Y3
+	VMULPS     four<>+0(SB), Y4, Y7
+	VMULPS     five<>+0(SB), Y0, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y1, Y6, Y6
+	VADDPS     Y5, Y0, Y7
+	VADDPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y1
+	VSUBPS     Y0, Y5, Y7
+	VSUBPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y5, Y7
+	VSUBPS     Y4, Y0, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y0
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y3, 576(SP)
+	VMOVUPS    Y1, 608(SP)
+	VMOVUPS    Y9, 640(SP)
 	VMOVUPS    Y0, 672(SP)
-	VMOVUPS    (BX)(AX*1), Y0
-	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
-	VMOVUPS    (R8)(AX*1), Y1
-	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
-	VMOVUPS    (R9)(AX*1), Y2
-	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
-	VMOVUPS    (R10)(AX*1), Y3
-	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
-	VUNPCKLPS  Y1, Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y1
-	VSHUFPS    $0x44, Y1, Y0, Y2
-	VSHUFPS    $0xee, Y1, Y0, Y0
 	VMOVUPS    Y2, 704(SP)
-	VMOVUPS    Y0, 736(SP)
+	VMOVUPS    Y6, 736(SP)
 	ADDQ       pitchBytes+32(FP), AX
 	VMOVUPS    (BX)(AX*1), Y0
 	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
@@ -622,24 +709,45 @@ group:
 	VUNPCKHPS  Y3, Y2, Y1
 	VSHUFPS    $0x44, Y1, Y0, Y2
 	VSHUFPS    $0xee, Y1, Y0, Y0
-	VMOVUPS    Y6, 768(SP)
-	VMOVUPS    Y4, 800(SP)
-	VMOVUPS    Y2, 832(SP)
+	VMOVUPS    (BX)(AX*1), Y1
+	VPERM2F128 $0x31, (R11)(AX*1), Y1, Y1
+	VMOVUPS    (R8)(AX*1), Y3
+	VPERM2F128 $0x31, (R12)(AX*1), Y3, Y3
+	VMOVUPS    (R9)(AX*1), Y5
+	VPERM2F128 $0x31, (R13)(AX*1), Y5, Y5
+	VMOVUPS    (R10)(AX*1), Y7
+	VPERM2F128 $0x31, (DX)(AX*1), Y7, Y7
+	VUNPCKLPS  Y3, Y1, Y1
+	VUNPCKLPS  Y7, Y5, Y3
+	VSHUFPS    $0x44, Y3, Y1, Y5
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VMULPS     four<>+0(SB), Y6, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y3
+	VADDPS     Y5, Y3, Y3
+	VMULPS     four<>+0(SB), Y4, Y7
+	VMULPS     five<>+0(SB), Y0, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y1, Y6, Y6
+	VADDPS     Y5, Y0, Y7
+	VADDPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y1
+	VSUBPS     Y0, Y5, Y7
+	VSUBPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y5, Y7
+	VSUBPS     Y4, Y0, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y0
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y3, 768(SP)
+	VMOVUPS    Y1, 800(SP)
+	VMOVUPS    Y9, 832(SP)
 	VMOVUPS    Y0, 864(SP)
-	VMOVUPS    (BX)(AX*1), Y0
-	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
-	VMOVUPS    (R8)(AX*1), Y1
-	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
-	VMOVUPS    (R9)(AX*1), Y2
-	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
-	VMOVUPS    (R10)(AX*1), Y3
-	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
-	VUNPCKLPS  Y1, Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y1
-	VSHUFPS    $0x44, Y1, Y0, Y2
-	VSHUFPS    $0xee, Y1, Y0, Y0
 	VMOVUPS    Y2, 896(SP)
-	VMOVUPS    Y0, 928(SP)
+	VMOVUPS    Y6, 928(SP)
 	ADDQ       pitchBytes+32(FP), AX
 	VMOVUPS    (BX)(AX*1), Y0
 	VPERM2F128 $0x20, (R11)(AX*1), Y0, Y0
@@ -657,30 +765,53 @@ group:
 	VUNPCKHPS  Y3, Y2, Y1
 	VSHUFPS    $0x44, Y1, Y0, Y2
 	VSHUFPS    $0xee, Y1, Y0, Y0
-	VMOVUPS    Y6, 960(SP)
-	VMOVUPS    Y4, 992(SP)
-	VMOVUPS    Y2, 1024(SP)
+	VMOVUPS    (BX)(AX*1), Y1
+	VPERM2F128 $0x31, (R11)(AX*1), Y1, Y1
+	VMOVUPS    (R8)(AX*1), Y3
+	VPERM2F128 $0x31, (R12)(AX*1), Y3, Y3
+	VMOVUPS    (R9)(AX*1), Y5
+	VPERM2F128 $0x31, (R13)(AX*1), Y5, Y5
+	VMOVUPS    (R10)(AX*1), Y7
+	VPERM2F128 $0x31, (DX)(AX*1), Y7, Y7
+	VUNPCKLPS  Y3, Y1, Y1
+	VUNPCKLPS  Y7, Y5, Y3
+	VSHUFPS    $0x44, Y3, Y1, Y5
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VMULPS     four<>+0(SB), Y6, Y7
+	VMULPS     five<>+0(SB), Y2, Y8
+	VSUBPS     Y8, Y7, Y3
+	VADDPS     Y5, Y3, Y3
+	VMULPS     four<>+0(SB), Y4, Y7
+	VMULPS     five<>+0(SB), Y0, Y8
+	VSUBPS     Y8, Y7, Y6
+	VADDPS     Y1, Y6, Y6
+	VADDPS     Y5, Y0, Y7
+	VADDPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VSUBPS     Y8, Y7, Y1
+	VSUBPS     Y0, Y5, Y7
+	VSUBPS     Y2, Y4, Y8
+	VMULPS     four<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y9
+	VSUBPS     Y2, Y5, Y7
+	VSUBPS     Y4, Y0, Y8
+	VMULPS     two<>+0(SB), Y8, Y8
+	VADDPS     Y8, Y7, Y0
+	VSUBPS     Y8, Y7, Y2
+	VMOVUPS    Y3, 960(SP)
+	VMOVUPS    Y1, 992(SP)
+	VMOVUPS    Y9, 1024(SP)
 	VMOVUPS    Y0, 1056(SP)
-	VMOVUPS    (BX)(AX*1), Y0
-	VPERM2F128 $0x31, (R11)(AX*1), Y0, Y0
-	VMOVUPS    (R8)(AX*1), Y1
-	VPERM2F128 $0x31, (R12)(AX*1), Y1, Y1
-	VMOVUPS    (R9)(AX*1), Y2
-	VPERM2F128 $0x31, (R13)(AX*1), Y2, Y2
-	VMOVUPS    (R10)(AX*1), Y3
-	VPERM2F128 $0x31, (DX)(AX*1), Y3, Y3
-	VUNPCKLPS  Y1, Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y1
-	VSHUFPS    $0x44, Y1, Y0, Y2
-	VSHUFPS    $0xee, Y1, Y0, Y0
 	VMOVUPS    Y2, 1088(SP)
-	VMOVUPS    Y0, 1120(SP)
+	VMOVUPS    Y6, 1120(SP)
+	MOVQ       DI, R14
 	VMOVUPS    (SP), Y0
 	VMOVUPS    192(SP), Y1
 	VMOVUPS    384(SP), Y2
 	VMOVUPS    576(SP), Y3
 	VMOVUPS    768(SP), Y4
 	VMOVUPS    960(SP), Y5
+	MOVQ       R14, DX
 	VMULPS     four<>+0(SB), Y0, Y7
 	VMULPS     five<>+0(SB), Y2, Y8
 	VSUBPS     Y8, Y7, Y0
@@ -702,18 +833,25 @@ group:
 	VMULPS     two<>+0(SB), Y8, Y8
 	VADDPS     Y8, Y7, Y1
 	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, 1152(SP)
-	VMOVUPS    Y5, 1344(SP)
-	VMOVUPS    Y9, 1536(SP)
-	VMOVUPS    Y1, 1728(SP)
-	VMOVUPS    Y2, 1920(SP)
-	VMOVUPS    Y6, 2112(SP)
+	VMOVUPS    Y0, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y5, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y9, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y1, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y2, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y6, (DX)
+	ADDQ       ldBytes+8(FP), R14
 	VMOVUPS    32(SP), Y0
 	VMOVUPS    224(SP), Y1
 	VMOVUPS    416(SP), Y2
 	VMOVUPS    608(SP), Y3
 	VMOVUPS    800(SP), Y4
 	VMOVUPS    992(SP), Y5
+	MOVQ       R14, DX
 	VMULPS     four<>+0(SB), Y0, Y7
 	VMULPS     five<>+0(SB), Y2, Y8
 	VSUBPS     Y8, Y7, Y0
@@ -735,18 +873,25 @@ group:
 	VMULPS     two<>+0(SB), Y8, Y8
 	VADDPS     Y8, Y7, Y1
 	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, 1184(SP)
-	VMOVUPS    Y5, 1376(SP)
-	VMOVUPS    Y9, 1568(SP)
-	VMOVUPS    Y1, 1760(SP)
-	VMOVUPS    Y2, 1952(SP)
-	VMOVUPS    Y6, 2144(SP)
+	VMOVUPS    Y0, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y5, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y9, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y1, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y2, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y6, (DX)
+	ADDQ       ldBytes+8(FP), R14
 	VMOVUPS    64(SP), Y0
 	VMOVUPS    256(SP), Y1
 	VMOVUPS    448(SP), Y2
 	VMOVUPS    640(SP), Y3
 	VMOVUPS    832(SP), Y4
 	VMOVUPS    1024(SP), Y5
+	MOVQ       R14, DX
 	VMULPS     four<>+0(SB), Y0, Y7
 	VMULPS     five<>+0(SB), Y2, Y8
 	VSUBPS     Y8, Y7, Y0
@@ -768,18 +913,25 @@ group:
 	VMULPS     two<>+0(SB), Y8, Y8
 	VADDPS     Y8, Y7, Y1
 	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, 1216(SP)
-	VMOVUPS    Y5, 1408(SP)
-	VMOVUPS    Y9, 1600(SP)
-	VMOVUPS    Y1, 1792(SP)
-	VMOVUPS    Y2, 1984(SP)
-	VMOVUPS    Y6, 2176(SP)
+	VMOVUPS    Y0, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y5, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y9, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y1, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y2, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y6, (DX)
+	ADDQ       ldBytes+8(FP), R14
 	VMOVUPS    96(SP), Y0
 	VMOVUPS    288(SP), Y1
 	VMOVUPS    480(SP), Y2
 	VMOVUPS    672(SP), Y3
 	VMOVUPS    864(SP), Y4
 	VMOVUPS    1056(SP), Y5
+	MOVQ       R14, DX
 	VMULPS     four<>+0(SB), Y0, Y7
 	VMULPS     five<>+0(SB), Y2, Y8
 	VSUBPS     Y8, Y7, Y0
@@ -801,18 +953,25 @@ group:
 	VMULPS     two<>+0(SB), Y8, Y8
 	VADDPS     Y8, Y7, Y1
 	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, 1248(SP)
-	VMOVUPS    Y5, 1440(SP)
-	VMOVUPS    Y9, 1632(SP)
-	VMOVUPS    Y1, 1824(SP)
-	VMOVUPS    Y2, 2016(SP)
-	VMOVUPS    Y6, 2208(SP)
+	VMOVUPS    Y0, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y5, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y9, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y1, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y2, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y6, (DX)
+	ADDQ       ldBytes+8(FP), R14
 	VMOVUPS    128(SP), Y0
 	VMOVUPS    320(SP), Y1
 	VMOVUPS    512(SP), Y2
 	VMOVUPS    704(SP), Y3
 	VMOVUPS    896(SP), Y4
 	VMOVUPS    1088(SP), Y5
+	MOVQ       R14, DX
 	VMULPS     four<>+0(SB), Y0, Y7
 	VMULPS     five<>+0(SB), Y2, Y8
 	VSUBPS     Y8, Y7, Y0
@@ -834,18 +993,25 @@ group:
 	VMULPS     two<>+0(SB), Y8, Y8
 	VADDPS     Y8, Y7, Y1
 	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, 1280(SP)
-	VMOVUPS    Y5, 1472(SP)
-	VMOVUPS    Y9, 1664(SP)
-	VMOVUPS    Y1, 1856(SP)
-	VMOVUPS    Y2, 2048(SP)
-	VMOVUPS    Y6, 2240(SP)
+	VMOVUPS    Y0, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y5, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y9, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y1, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y2, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y6, (DX)
+	ADDQ       ldBytes+8(FP), R14
 	VMOVUPS    160(SP), Y0
 	VMOVUPS    352(SP), Y1
 	VMOVUPS    544(SP), Y2
 	VMOVUPS    736(SP), Y3
 	VMOVUPS    928(SP), Y4
 	VMOVUPS    1120(SP), Y5
+	MOVQ       R14, DX
 	VMULPS     four<>+0(SB), Y0, Y7
 	VMULPS     five<>+0(SB), Y2, Y8
 	VSUBPS     Y8, Y7, Y0
@@ -867,247 +1033,17 @@ group:
 	VMULPS     two<>+0(SB), Y8, Y8
 	VADDPS     Y8, Y7, Y1
 	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, 1312(SP)
-	VMOVUPS    Y5, 1504(SP)
-	VMOVUPS    Y9, 1696(SP)
-	VMOVUPS    Y1, 1888(SP)
-	VMOVUPS    Y2, 2080(SP)
-	VMOVUPS    Y6, 2272(SP)
-	MOVQ       DI, R14
-	VMOVUPS    1152(SP), Y0
-	VMOVUPS    1184(SP), Y1
-	VMOVUPS    1216(SP), Y2
-	VMOVUPS    1248(SP), Y3
-	VMOVUPS    1280(SP), Y4
-	VMOVUPS    1312(SP), Y5
-	VMULPS     four<>+0(SB), Y0, Y7
-	VMULPS     five<>+0(SB), Y2, Y8
-	VSUBPS     Y8, Y7, Y0
-	VADDPS     Y4, Y0, Y0
-	VMULPS     four<>+0(SB), Y1, Y7
-	VMULPS     five<>+0(SB), Y3, Y8
-	VSUBPS     Y8, Y7, Y6
-	VADDPS     Y5, Y6, Y6
-	VADDPS     Y4, Y3, Y7
-	VADDPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VSUBPS     Y8, Y7, Y5
-	VSUBPS     Y3, Y4, Y7
-	VSUBPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y9
-	VSUBPS     Y2, Y4, Y7
-	VSUBPS     Y1, Y3, Y8
-	VMULPS     two<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y1
-	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y5, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y9, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y1, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y2, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y6, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    1344(SP), Y0
-	VMOVUPS    1376(SP), Y1
-	VMOVUPS    1408(SP), Y2
-	VMOVUPS    1440(SP), Y3
-	VMOVUPS    1472(SP), Y4
-	VMOVUPS    1504(SP), Y5
-	VMULPS     four<>+0(SB), Y0, Y7
-	VMULPS     five<>+0(SB), Y2, Y8
-	VSUBPS     Y8, Y7, Y0
-	VADDPS     Y4, Y0, Y0
-	VMULPS     four<>+0(SB), Y1, Y7
-	VMULPS     five<>+0(SB), Y3, Y8
-	VSUBPS     Y8, Y7, Y6
-	VADDPS     Y5, Y6, Y6
-	VADDPS     Y4, Y3, Y7
-	VADDPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VSUBPS     Y8, Y7, Y5
-	VSUBPS     Y3, Y4, Y7
-	VSUBPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y9
-	VSUBPS     Y2, Y4, Y7
-	VSUBPS     Y1, Y3, Y8
-	VMULPS     two<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y1
-	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y5, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y9, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y1, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y2, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y6, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    1536(SP), Y0
-	VMOVUPS    1568(SP), Y1
-	VMOVUPS    1600(SP), Y2
-	VMOVUPS    1632(SP), Y3
-	VMOVUPS    1664(SP), Y4
-	VMOVUPS    1696(SP), Y5
-	VMULPS     four<>+0(SB), Y0, Y7
-	VMULPS     five<>+0(SB), Y2, Y8
-	VSUBPS     Y8, Y7, Y0
-	VADDPS     Y4, Y0, Y0
-	VMULPS     four<>+0(SB), Y1, Y7
-	VMULPS     five<>+0(SB), Y3, Y8
-	VSUBPS     Y8, Y7, Y6
-	VADDPS     Y5, Y6, Y6
-	VADDPS     Y4, Y3, Y7
-	VADDPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VSUBPS     Y8, Y7, Y5
-	VSUBPS     Y3, Y4, Y7
-	VSUBPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y9
-	VSUBPS     Y2, Y4, Y7
-	VSUBPS     Y1, Y3, Y8
-	VMULPS     two<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y1
-	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y5, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y9, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y1, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y2, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y6, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    1728(SP), Y0
-	VMOVUPS    1760(SP), Y1
-	VMOVUPS    1792(SP), Y2
-	VMOVUPS    1824(SP), Y3
-	VMOVUPS    1856(SP), Y4
-	VMOVUPS    1888(SP), Y5
-	VMULPS     four<>+0(SB), Y0, Y7
-	VMULPS     five<>+0(SB), Y2, Y8
-	VSUBPS     Y8, Y7, Y0
-	VADDPS     Y4, Y0, Y0
-	VMULPS     four<>+0(SB), Y1, Y7
-	VMULPS     five<>+0(SB), Y3, Y8
-	VSUBPS     Y8, Y7, Y6
-	VADDPS     Y5, Y6, Y6
-	VADDPS     Y4, Y3, Y7
-	VADDPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VSUBPS     Y8, Y7, Y5
-	VSUBPS     Y3, Y4, Y7
-	VSUBPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y9
-	VSUBPS     Y2, Y4, Y7
-	VSUBPS     Y1, Y3, Y8
-	VMULPS     two<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y1
-	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y5, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y9, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y1, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y2, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y6, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    1920(SP), Y0
-	VMOVUPS    1952(SP), Y1
-	VMOVUPS    1984(SP), Y2
-	VMOVUPS    2016(SP), Y3
-	VMOVUPS    2048(SP), Y4
-	VMOVUPS    2080(SP), Y5
-	VMULPS     four<>+0(SB), Y0, Y7
-	VMULPS     five<>+0(SB), Y2, Y8
-	VSUBPS     Y8, Y7, Y0
-	VADDPS     Y4, Y0, Y0
-	VMULPS     four<>+0(SB), Y1, Y7
-	VMULPS     five<>+0(SB), Y3, Y8
-	VSUBPS     Y8, Y7, Y6
-	VADDPS     Y5, Y6, Y6
-	VADDPS     Y4, Y3, Y7
-	VADDPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VSUBPS     Y8, Y7, Y5
-	VSUBPS     Y3, Y4, Y7
-	VSUBPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y9
-	VSUBPS     Y2, Y4, Y7
-	VSUBPS     Y1, Y3, Y8
-	VMULPS     two<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y1
-	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y5, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y9, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y1, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y2, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y6, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    2112(SP), Y0
-	VMOVUPS    2144(SP), Y1
-	VMOVUPS    2176(SP), Y2
-	VMOVUPS    2208(SP), Y3
-	VMOVUPS    2240(SP), Y4
-	VMOVUPS    2272(SP), Y5
-	VMULPS     four<>+0(SB), Y0, Y7
-	VMULPS     five<>+0(SB), Y2, Y8
-	VSUBPS     Y8, Y7, Y0
-	VADDPS     Y4, Y0, Y0
-	VMULPS     four<>+0(SB), Y1, Y7
-	VMULPS     five<>+0(SB), Y3, Y8
-	VSUBPS     Y8, Y7, Y6
-	VADDPS     Y5, Y6, Y6
-	VADDPS     Y4, Y3, Y7
-	VADDPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VSUBPS     Y8, Y7, Y5
-	VSUBPS     Y3, Y4, Y7
-	VSUBPS     Y2, Y1, Y8
-	VMULPS     four<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y9
-	VSUBPS     Y2, Y4, Y7
-	VSUBPS     Y1, Y3, Y8
-	VMULPS     two<>+0(SB), Y8, Y8
-	VADDPS     Y8, Y7, Y1
-	VSUBPS     Y8, Y7, Y2
-	VMOVUPS    Y0, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y5, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y9, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y1, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y2, (R14)
-	ADDQ       ldBytes+8(FP), R14
-	VMOVUPS    Y6, (R14)
-	ADDQ       ldBytes+8(FP), R14
+	VMOVUPS    Y0, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y5, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y9, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y1, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y2, (DX)
+	ADDQ       1152(SP), DX
+	VMOVUPS    Y6, (DX)
 	ADDQ       $0x20, DI
 	ADDQ       $0x20, SI
 	DECQ       CX
@@ -2324,6 +2260,36 @@ group:
 	ADDQ           $0x20, SI
 	DECQ           CX
 	JMP            group
+
+done:
+	VZEROUPPER
+	RET
+
+// func padRowsAVX(dst *float32, pitchBytes int, src *float32, blocks int, rows int)
+// Requires: AVX
+TEXT ·padRowsAVX(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ pitchBytes+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ blocks+24(FP), BX
+	MOVQ rows+32(FP), SI
+	SHLQ $0x05, BX
+
+row:
+	CMPQ SI, $0x00
+	JE   done
+	XORQ DI, DI
+
+block:
+	VMOVUPS (DX)(DI*1), Y0
+	VMOVUPS Y0, (AX)(DI*1)
+	ADDQ    $0x20, DI
+	CMPQ    DI, BX
+	JL      block
+	ADDQ    BX, DX
+	ADDQ    CX, AX
+	DECQ    SI
+	JMP     row
 
 done:
 	VZEROUPPER

@@ -64,3 +64,9 @@ func output4AddAVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes in
 //
 //go:noescape
 func gradient4AVX(m *float32, ldBytes int, dy *float32, wBytes int, offs *int32, groups int)
+
+// padRowsAVX copies rows rows of 8·blocks values from src, one after the
+// other, to dst, rows pitchBytes apart.
+//
+//go:noescape
+func padRowsAVX(dst *float32, pitchBytes int, src *float32, blocks int, rows int)

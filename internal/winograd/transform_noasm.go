@@ -42,3 +42,7 @@ func output4AddAVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes in
 func gradient4AVX(m *float32, ldBytes int, dy *float32, wBytes int, offs *int32, groups int) {
 	panic("winograd: no vector loops")
 }
+
+func padRowsAVX(dst *float32, pitchBytes int, src *float32, blocks, rows int) {
+	panic("winograd: no vector loops")
+}

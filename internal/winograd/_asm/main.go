@@ -30,6 +30,7 @@ func main() {
 	output4("output4AVX", false)
 	output4("output4AddAVX", true)
 	gradient4()
+	padRows()
 	Generate()
 }
 
@@ -424,9 +425,9 @@ func tilePointers(ptrs []Register, base Mem, offs Register) {
 
 // input4 emits the F(4×4, 3×3) input transform of groups of eight tiles. For
 // each of the six rows of the tiles' windows it loads eight values of every
-// tile and transposes them into one vector per column (D), applies Bᵀ down
-// each column (E), then across each row, storing the eight tiles' values of
-// each position together.
+// tile, transposes them into one vector per column and applies B across the
+// row (E), then it applies Bᵀ down each column of E, storing the eight tiles'
+// values of each position together.
 func input4() {
 	TEXT("input4AVX", 0, // a frame too large for NOSPLIT
 		"func(v *float32, ldBytes int, src *float32, offs *int32, pitchBytes int, groups int)")
@@ -437,20 +438,24 @@ func input4() {
 	// physical registers: avo's allocator fails to place this many
 	v, offs, groups := Load(Param("v"), RDI), Load(Param("offs"), RSI), Load(Param("groups"), RCX)
 	src, ldMem, pitchMem := paramMem("src"), paramMem("ldBytes"), paramMem("pitchBytes")
-	local := AllocLocal(2 * 36 * 32)
-	dAt := func(r, c int) Mem { return local.Offset(32 * (6*r + c)) }
-	eAt := func(i, c int) Mem { return local.Offset(36*32 + 32*(6*i+c)) }
-
+	local := AllocLocal(36*32 + 8)
+	eAt := func(r, j int) Mem { return local.Offset(32 * (6*r + j)) }
+	ld6 := local.Offset(36 * 32)
 	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, RDX}
-	row, q := RAX, R14
+	row, q, p := RAX, R14, RDX // p is free once the rows are loaded
+	MOVQ(ldMem, row)
+	IMUL3Q(Imm(6), row, row)
+	MOVQ(row, ld6)
+
 	Label("group")
 	CMPQ(groups, Imm(0))
 	JE(LabelRef("done"))
 	tilePointers(ptrs, src, offs)
 
-	// D: row r of every window, one vector per column
+	// E = d B: row r of every window, one vector per column, then B across it
 	XORQ(row, row)
 	for r := 0; r < 6; r++ {
+		var cols [6]VecVirtual
 		for half := 0; half < 2; half++ {
 			// tiles k and k+4 in the two halves of vector k, columns 0–3 of
 			// their rows or 4–7
@@ -462,42 +467,34 @@ func input4() {
 				rows[k] = YMM()
 				VPERM2F128(U8(0x20+0x11*half), at(ptrs[k+4]), y, rows[k])
 			}
-			cols := 4
-			if half == 1 {
-				cols = 2
-			}
-			out := transpose4(rows, cols)
-			for c := 0; c < cols; c++ {
-				VMOVUPS(out[c], dAt(r, 4*half+c))
-			}
+			n := 4 - 2*half
+			out := transpose4(rows, n)
+			copy(cols[4*half:], out[:n])
+		}
+		for j, x := range bt6(cols) {
+			VMOVUPS(x, eAt(r, j))
 		}
 		if r < 5 {
 			ADDQ(pitchMem, row)
 		}
 	}
 
-	// E = Bᵀ D, column by column
-	for c := 0; c < 6; c++ {
-		var d [6]VecVirtual
-		for r := range d {
-			d[r] = YMM()
-			VMOVUPS(dAt(r, c), d[r])
-		}
-		for i, x := range bt6(d) {
-			VMOVUPS(x, eAt(i, c))
-		}
-	}
-
-	// E B, row by row, to positions 6i+j
+	// Bᵀ E, column by column, to positions 6i+j
 	MOVQ(v, q)
-	for i := 0; i < 6; i++ {
+	for j := 0; j < 6; j++ {
 		var e [6]VecVirtual
-		for c := range e {
-			e[c] = YMM()
-			VMOVUPS(eAt(i, c), e[c])
+		for r := range e {
+			e[r] = YMM()
+			VMOVUPS(eAt(r, j), e[r])
 		}
-		for _, x := range bt6(e) {
-			VMOVUPS(x, Mem{Base: q})
+		MOVQ(q, p)
+		for i, x := range bt6(e) {
+			VMOVUPS(x, Mem{Base: p})
+			if i < 5 {
+				ADDQ(ld6, p)
+			}
+		}
+		if j < 5 {
 			ADDQ(ldMem, q)
 		}
 	}
@@ -714,6 +711,39 @@ func gradient4() {
 	ADDQ(Imm(32), offs)
 	DECQ(groups)
 	JMP(LabelRef("group"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// padRows emits the copy of rows of whole blocks of eight values into a
+// padded plane, a block at a time, which for short rows costs a fraction of a
+// call to copy for each.
+func padRows() {
+	TEXT("padRowsAVX", NOSPLIT, "func(dst *float32, pitchBytes int, src *float32, blocks, rows int)")
+	Pragma("noescape")
+	Doc("padRowsAVX copies rows rows of 8·blocks values from src, one after the",
+		"other, to dst, rows pitchBytes apart.")
+	dst, pitch, src := param("dst"), param("pitchBytes"), param("src")
+	blocks, rows := param("blocks"), param("rows")
+	SHLQ(U8(5), blocks) // bytes a row
+	x, off := YMM(), GP64()
+
+	Label("row")
+	CMPQ(rows, Imm(0))
+	JE(LabelRef("done"))
+	XORQ(off, off)
+	Label("block")
+	VMOVUPS(Mem{Base: src, Index: off, Scale: 1}, x)
+	VMOVUPS(x, Mem{Base: dst, Index: off, Scale: 1})
+	ADDQ(Imm(32), off)
+	CMPQ(off, blocks)
+	JL(LabelRef("block"))
+	ADDQ(blocks, src)
+	ADDQ(pitch, dst)
+	DECQ(rows)
+	JMP(LabelRef("row"))
 
 	Label("done")
 	VZEROUPPER()
