@@ -312,20 +312,20 @@ func Gradient4(m []float32, ld int, dy []float32, w int, offs []int32) {
 }
 
 // transformGradient4 returns A dY Aᵀ, 6×6 row by row, for a 4×4 block dY: A
-// down each column first, then across each row, as the vector loops compute
+// across each row first, then down each column, as the vector loops compute
 // it.
 func transformGradient4(d [16]float32) [36]float32 {
-	var t [24]float32 // A dY, six rows of four
-	for c := 0; c < 4; c++ {
-		e := a6(d[c], d[4+c], d[8+c], d[12+c])
-		for i, x := range e {
-			t[4*i+c] = x
-		}
+	var t [24]float32 // dY Aᵀ, four rows of six
+	for r := 0; r < 4; r++ {
+		e := a6(d[4*r], d[4*r+1], d[4*r+2], d[4*r+3])
+		copy(t[6*r:], e[:])
 	}
 	var m [36]float32
-	for i := 0; i < 6; i++ {
-		e := a6(t[4*i], t[4*i+1], t[4*i+2], t[4*i+3])
-		copy(m[6*i:], e[:])
+	for j := 0; j < 6; j++ {
+		e := a6(t[j], t[6+j], t[12+j], t[18+j])
+		for i, x := range e {
+			m[6*i+j] = x
+		}
 	}
 	return m
 }

@@ -1893,10 +1893,13 @@ done:
 
 // func gradient4AVX(m *float32, ldBytes int, dy *float32, wBytes int, offs *int32, groups int)
 // Requires: AVX
-TEXT ·gradient4AVX(SB), $1280-48
-	MOVQ m+0(FP), DI
-	MOVQ offs+32(FP), SI
-	MOVQ groups+40(FP), CX
+TEXT ·gradient4AVX(SB), $776-48
+	MOVQ   m+0(FP), DI
+	MOVQ   offs+32(FP), SI
+	MOVQ   groups+40(FP), CX
+	MOVQ   ldBytes+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 768(SP)
 
 group:
 	CMPQ           CX, $0x00
@@ -1942,10 +1945,23 @@ group:
 	VUNPCKHPS      Y3, Y2, Y1
 	VSHUFPS        $0x44, Y1, Y0, Y2
 	VSHUFPS        $0xee, Y1, Y0, Y0
+	VADDPS         Y2, Y6, Y1
+	VADDPS         Y0, Y4, Y3
+	VMULPS         four<>+0(SB), Y2, Y2
+	VADDPS         Y2, Y6, Y2
+	VMULPS         two<>+0(SB), Y4, Y4
+	VMULPS         eight<>+0(SB), Y0, Y5
+	VADDPS         Y5, Y4, Y4
+	VADDPS         Y3, Y1, Y5
+	VSUBPS         Y3, Y1, Y1
+	VADDPS         Y4, Y2, Y3
+	VSUBPS         Y4, Y2, Y2
 	VMOVUPS        Y6, (SP)
-	VMOVUPS        Y4, 32(SP)
-	VMOVUPS        Y2, 64(SP)
-	VMOVUPS        Y0, 96(SP)
+	VMOVUPS        Y5, 32(SP)
+	VMOVUPS        Y1, 64(SP)
+	VMOVUPS        Y3, 96(SP)
+	VMOVUPS        Y2, 128(SP)
+	VMOVUPS        Y0, 160(SP)
 	ADDQ           wBytes+24(FP), AX
 	VBROADCASTF128 (BX)(AX*1), Y0
 	VINSERTF128    $0x01, (R11)(AX*1), Y0, Y0
@@ -1963,29 +1979,21 @@ group:
 	VUNPCKHPS      Y3, Y2, Y1
 	VSHUFPS        $0x44, Y1, Y0, Y2
 	VSHUFPS        $0xee, Y1, Y0, Y0
-	VMOVUPS        Y6, 128(SP)
-	VMOVUPS        Y4, 160(SP)
-	VMOVUPS        Y2, 192(SP)
-	VMOVUPS        Y0, 224(SP)
-	ADDQ           wBytes+24(FP), AX
-	VBROADCASTF128 (BX)(AX*1), Y0
-	VINSERTF128    $0x01, (R11)(AX*1), Y0, Y0
-	VBROADCASTF128 (R8)(AX*1), Y1
-	VINSERTF128    $0x01, (R12)(AX*1), Y1, Y1
-	VBROADCASTF128 (R9)(AX*1), Y2
-	VINSERTF128    $0x01, (R13)(AX*1), Y2, Y2
-	VBROADCASTF128 (R10)(AX*1), Y3
-	VINSERTF128    $0x01, (DX)(AX*1), Y3, Y3
-	VUNPCKLPS      Y1, Y0, Y4
-	VUNPCKLPS      Y3, Y2, Y5
-	VSHUFPS        $0x44, Y5, Y4, Y6
-	VSHUFPS        $0xee, Y5, Y4, Y4
-	VUNPCKHPS      Y1, Y0, Y0
-	VUNPCKHPS      Y3, Y2, Y1
-	VSHUFPS        $0x44, Y1, Y0, Y2
-	VSHUFPS        $0xee, Y1, Y0, Y0
-	VMOVUPS        Y6, 256(SP)
-	VMOVUPS        Y4, 288(SP)
+	VADDPS         Y2, Y6, Y1
+	VADDPS         Y0, Y4, Y3
+	VMULPS         four<>+0(SB), Y2, Y2
+	VADDPS         Y2, Y6, Y2
+	VMULPS         two<>+0(SB), Y4, Y4
+	VMULPS         eight<>+0(SB), Y0, Y5
+	VADDPS         Y5, Y4, Y4
+	VADDPS         Y3, Y1, Y5
+	VSUBPS         Y3, Y1, Y1
+	VADDPS         Y4, Y2, Y3
+	VSUBPS         Y4, Y2, Y2
+	VMOVUPS        Y6, 192(SP)
+	VMOVUPS        Y5, 224(SP)
+	VMOVUPS        Y1, 256(SP)
+	VMOVUPS        Y3, 288(SP)
 	VMOVUPS        Y2, 320(SP)
 	VMOVUPS        Y0, 352(SP)
 	ADDQ           wBytes+24(FP), AX
@@ -2005,99 +2013,91 @@ group:
 	VUNPCKHPS      Y3, Y2, Y1
 	VSHUFPS        $0x44, Y1, Y0, Y2
 	VSHUFPS        $0xee, Y1, Y0, Y0
+	VADDPS         Y2, Y6, Y1
+	VADDPS         Y0, Y4, Y3
+	VMULPS         four<>+0(SB), Y2, Y2
+	VADDPS         Y2, Y6, Y2
+	VMULPS         two<>+0(SB), Y4, Y4
+	VMULPS         eight<>+0(SB), Y0, Y5
+	VADDPS         Y5, Y4, Y4
+	VADDPS         Y3, Y1, Y5
+	VSUBPS         Y3, Y1, Y1
+	VADDPS         Y4, Y2, Y3
+	VSUBPS         Y4, Y2, Y2
 	VMOVUPS        Y6, 384(SP)
-	VMOVUPS        Y4, 416(SP)
-	VMOVUPS        Y2, 448(SP)
-	VMOVUPS        Y0, 480(SP)
-	VMOVUPS        (SP), Y0
-	VMOVUPS        128(SP), Y1
-	VMOVUPS        256(SP), Y2
-	VMOVUPS        384(SP), Y3
-	VADDPS         Y2, Y0, Y4
-	VADDPS         Y3, Y1, Y5
-	VMULPS         four<>+0(SB), Y2, Y2
-	VADDPS         Y2, Y0, Y2
-	VMULPS         two<>+0(SB), Y1, Y1
-	VMULPS         eight<>+0(SB), Y3, Y6
-	VADDPS         Y6, Y1, Y1
-	VADDPS         Y5, Y4, Y6
-	VSUBPS         Y5, Y4, Y4
-	VADDPS         Y1, Y2, Y5
-	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, 512(SP)
-	VMOVUPS        Y6, 640(SP)
-	VMOVUPS        Y4, 768(SP)
-	VMOVUPS        Y5, 896(SP)
-	VMOVUPS        Y1, 1024(SP)
-	VMOVUPS        Y3, 1152(SP)
-	VMOVUPS        32(SP), Y0
-	VMOVUPS        160(SP), Y1
-	VMOVUPS        288(SP), Y2
-	VMOVUPS        416(SP), Y3
-	VADDPS         Y2, Y0, Y4
-	VADDPS         Y3, Y1, Y5
-	VMULPS         four<>+0(SB), Y2, Y2
-	VADDPS         Y2, Y0, Y2
-	VMULPS         two<>+0(SB), Y1, Y1
-	VMULPS         eight<>+0(SB), Y3, Y6
-	VADDPS         Y6, Y1, Y1
-	VADDPS         Y5, Y4, Y6
-	VSUBPS         Y5, Y4, Y4
-	VADDPS         Y1, Y2, Y5
-	VSUBPS         Y1, Y2, Y1
+	VMOVUPS        Y5, 416(SP)
+	VMOVUPS        Y1, 448(SP)
+	VMOVUPS        Y3, 480(SP)
+	VMOVUPS        Y2, 512(SP)
 	VMOVUPS        Y0, 544(SP)
-	VMOVUPS        Y6, 672(SP)
-	VMOVUPS        Y4, 800(SP)
-	VMOVUPS        Y5, 928(SP)
-	VMOVUPS        Y1, 1056(SP)
-	VMOVUPS        Y3, 1184(SP)
-	VMOVUPS        64(SP), Y0
-	VMOVUPS        192(SP), Y1
-	VMOVUPS        320(SP), Y2
-	VMOVUPS        448(SP), Y3
-	VADDPS         Y2, Y0, Y4
-	VADDPS         Y3, Y1, Y5
+	ADDQ           wBytes+24(FP), AX
+	VBROADCASTF128 (BX)(AX*1), Y0
+	VINSERTF128    $0x01, (R11)(AX*1), Y0, Y0
+	VBROADCASTF128 (R8)(AX*1), Y1
+	VINSERTF128    $0x01, (R12)(AX*1), Y1, Y1
+	VBROADCASTF128 (R9)(AX*1), Y2
+	VINSERTF128    $0x01, (R13)(AX*1), Y2, Y2
+	VBROADCASTF128 (R10)(AX*1), Y3
+	VINSERTF128    $0x01, (DX)(AX*1), Y3, Y3
+	VUNPCKLPS      Y1, Y0, Y4
+	VUNPCKLPS      Y3, Y2, Y5
+	VSHUFPS        $0x44, Y5, Y4, Y6
+	VSHUFPS        $0xee, Y5, Y4, Y4
+	VUNPCKHPS      Y1, Y0, Y0
+	VUNPCKHPS      Y3, Y2, Y1
+	VSHUFPS        $0x44, Y1, Y0, Y2
+	VSHUFPS        $0xee, Y1, Y0, Y0
+	VADDPS         Y2, Y6, Y1
+	VADDPS         Y0, Y4, Y3
 	VMULPS         four<>+0(SB), Y2, Y2
-	VADDPS         Y2, Y0, Y2
-	VMULPS         two<>+0(SB), Y1, Y1
-	VMULPS         eight<>+0(SB), Y3, Y6
-	VADDPS         Y6, Y1, Y1
-	VADDPS         Y5, Y4, Y6
-	VSUBPS         Y5, Y4, Y4
-	VADDPS         Y1, Y2, Y5
-	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, 576(SP)
-	VMOVUPS        Y6, 704(SP)
-	VMOVUPS        Y4, 832(SP)
-	VMOVUPS        Y5, 960(SP)
-	VMOVUPS        Y1, 1088(SP)
-	VMOVUPS        Y3, 1216(SP)
-	VMOVUPS        96(SP), Y0
-	VMOVUPS        224(SP), Y1
-	VMOVUPS        352(SP), Y2
-	VMOVUPS        480(SP), Y3
-	VADDPS         Y2, Y0, Y4
+	VADDPS         Y2, Y6, Y2
+	VMULPS         two<>+0(SB), Y4, Y4
+	VMULPS         eight<>+0(SB), Y0, Y5
+	VADDPS         Y5, Y4, Y4
 	VADDPS         Y3, Y1, Y5
-	VMULPS         four<>+0(SB), Y2, Y2
-	VADDPS         Y2, Y0, Y2
-	VMULPS         two<>+0(SB), Y1, Y1
-	VMULPS         eight<>+0(SB), Y3, Y6
-	VADDPS         Y6, Y1, Y1
-	VADDPS         Y5, Y4, Y6
-	VSUBPS         Y5, Y4, Y4
-	VADDPS         Y1, Y2, Y5
-	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, 608(SP)
-	VMOVUPS        Y6, 736(SP)
-	VMOVUPS        Y4, 864(SP)
-	VMOVUPS        Y5, 992(SP)
-	VMOVUPS        Y1, 1120(SP)
-	VMOVUPS        Y3, 1248(SP)
+	VSUBPS         Y3, Y1, Y1
+	VADDPS         Y4, Y2, Y3
+	VSUBPS         Y4, Y2, Y2
+	VMOVUPS        Y6, 576(SP)
+	VMOVUPS        Y5, 608(SP)
+	VMOVUPS        Y1, 640(SP)
+	VMOVUPS        Y3, 672(SP)
+	VMOVUPS        Y2, 704(SP)
+	VMOVUPS        Y0, 736(SP)
 	MOVQ           DI, R14
-	VMOVUPS        512(SP), Y0
-	VMOVUPS        544(SP), Y1
-	VMOVUPS        576(SP), Y2
+	VMOVUPS        (SP), Y0
+	VMOVUPS        192(SP), Y1
+	VMOVUPS        384(SP), Y2
+	VMOVUPS        576(SP), Y3
+	MOVQ           R14, DX
+	VADDPS         Y2, Y0, Y4
+	VADDPS         Y3, Y1, Y5
+	VMULPS         four<>+0(SB), Y2, Y2
+	VADDPS         Y2, Y0, Y2
+	VMULPS         two<>+0(SB), Y1, Y1
+	VMULPS         eight<>+0(SB), Y3, Y6
+	VADDPS         Y6, Y1, Y1
+	VADDPS         Y5, Y4, Y6
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y1, Y2, Y5
+	VSUBPS         Y1, Y2, Y1
+	VMOVUPS        Y0, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y6, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y4, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y5, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y1, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y3, (DX)
+	ADDQ           ldBytes+8(FP), R14
+	VMOVUPS        32(SP), Y0
+	VMOVUPS        224(SP), Y1
+	VMOVUPS        416(SP), Y2
 	VMOVUPS        608(SP), Y3
+	MOVQ           R14, DX
 	VADDPS         Y2, Y0, Y4
 	VADDPS         Y3, Y1, Y5
 	VMULPS         four<>+0(SB), Y2, Y2
@@ -2109,22 +2109,107 @@ group:
 	VSUBPS         Y5, Y4, Y4
 	VADDPS         Y1, Y2, Y5
 	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, (R14)
+	VMOVUPS        Y0, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y6, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y4, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y5, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y1, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y3, (DX)
 	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y6, (R14)
+	VMOVUPS        64(SP), Y0
+	VMOVUPS        256(SP), Y1
+	VMOVUPS        448(SP), Y2
+	VMOVUPS        640(SP), Y3
+	MOVQ           R14, DX
+	VADDPS         Y2, Y0, Y4
+	VADDPS         Y3, Y1, Y5
+	VMULPS         four<>+0(SB), Y2, Y2
+	VADDPS         Y2, Y0, Y2
+	VMULPS         two<>+0(SB), Y1, Y1
+	VMULPS         eight<>+0(SB), Y3, Y6
+	VADDPS         Y6, Y1, Y1
+	VADDPS         Y5, Y4, Y6
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y1, Y2, Y5
+	VSUBPS         Y1, Y2, Y1
+	VMOVUPS        Y0, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y6, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y4, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y5, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y1, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y3, (DX)
 	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y4, (R14)
+	VMOVUPS        96(SP), Y0
+	VMOVUPS        288(SP), Y1
+	VMOVUPS        480(SP), Y2
+	VMOVUPS        672(SP), Y3
+	MOVQ           R14, DX
+	VADDPS         Y2, Y0, Y4
+	VADDPS         Y3, Y1, Y5
+	VMULPS         four<>+0(SB), Y2, Y2
+	VADDPS         Y2, Y0, Y2
+	VMULPS         two<>+0(SB), Y1, Y1
+	VMULPS         eight<>+0(SB), Y3, Y6
+	VADDPS         Y6, Y1, Y1
+	VADDPS         Y5, Y4, Y6
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y1, Y2, Y5
+	VSUBPS         Y1, Y2, Y1
+	VMOVUPS        Y0, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y6, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y4, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y5, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y1, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y3, (DX)
 	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y5, (R14)
+	VMOVUPS        128(SP), Y0
+	VMOVUPS        320(SP), Y1
+	VMOVUPS        512(SP), Y2
+	VMOVUPS        704(SP), Y3
+	MOVQ           R14, DX
+	VADDPS         Y2, Y0, Y4
+	VADDPS         Y3, Y1, Y5
+	VMULPS         four<>+0(SB), Y2, Y2
+	VADDPS         Y2, Y0, Y2
+	VMULPS         two<>+0(SB), Y1, Y1
+	VMULPS         eight<>+0(SB), Y3, Y6
+	VADDPS         Y6, Y1, Y1
+	VADDPS         Y5, Y4, Y6
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y1, Y2, Y5
+	VSUBPS         Y1, Y2, Y1
+	VMOVUPS        Y0, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y6, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y4, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y5, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y1, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y3, (DX)
 	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y1, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y3, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        640(SP), Y0
-	VMOVUPS        672(SP), Y1
-	VMOVUPS        704(SP), Y2
+	VMOVUPS        160(SP), Y0
+	VMOVUPS        352(SP), Y1
+	VMOVUPS        544(SP), Y2
 	VMOVUPS        736(SP), Y3
+	MOVQ           R14, DX
 	VADDPS         Y2, Y0, Y4
 	VADDPS         Y3, Y1, Y5
 	VMULPS         four<>+0(SB), Y2, Y2
@@ -2136,126 +2221,17 @@ group:
 	VSUBPS         Y5, Y4, Y4
 	VADDPS         Y1, Y2, Y5
 	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y6, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y4, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y5, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y1, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y3, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        768(SP), Y0
-	VMOVUPS        800(SP), Y1
-	VMOVUPS        832(SP), Y2
-	VMOVUPS        864(SP), Y3
-	VADDPS         Y2, Y0, Y4
-	VADDPS         Y3, Y1, Y5
-	VMULPS         four<>+0(SB), Y2, Y2
-	VADDPS         Y2, Y0, Y2
-	VMULPS         two<>+0(SB), Y1, Y1
-	VMULPS         eight<>+0(SB), Y3, Y6
-	VADDPS         Y6, Y1, Y1
-	VADDPS         Y5, Y4, Y6
-	VSUBPS         Y5, Y4, Y4
-	VADDPS         Y1, Y2, Y5
-	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y6, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y4, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y5, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y1, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y3, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        896(SP), Y0
-	VMOVUPS        928(SP), Y1
-	VMOVUPS        960(SP), Y2
-	VMOVUPS        992(SP), Y3
-	VADDPS         Y2, Y0, Y4
-	VADDPS         Y3, Y1, Y5
-	VMULPS         four<>+0(SB), Y2, Y2
-	VADDPS         Y2, Y0, Y2
-	VMULPS         two<>+0(SB), Y1, Y1
-	VMULPS         eight<>+0(SB), Y3, Y6
-	VADDPS         Y6, Y1, Y1
-	VADDPS         Y5, Y4, Y6
-	VSUBPS         Y5, Y4, Y4
-	VADDPS         Y1, Y2, Y5
-	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y6, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y4, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y5, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y1, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y3, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        1024(SP), Y0
-	VMOVUPS        1056(SP), Y1
-	VMOVUPS        1088(SP), Y2
-	VMOVUPS        1120(SP), Y3
-	VADDPS         Y2, Y0, Y4
-	VADDPS         Y3, Y1, Y5
-	VMULPS         four<>+0(SB), Y2, Y2
-	VADDPS         Y2, Y0, Y2
-	VMULPS         two<>+0(SB), Y1, Y1
-	VMULPS         eight<>+0(SB), Y3, Y6
-	VADDPS         Y6, Y1, Y1
-	VADDPS         Y5, Y4, Y6
-	VSUBPS         Y5, Y4, Y4
-	VADDPS         Y1, Y2, Y5
-	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y6, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y4, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y5, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y1, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y3, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        1152(SP), Y0
-	VMOVUPS        1184(SP), Y1
-	VMOVUPS        1216(SP), Y2
-	VMOVUPS        1248(SP), Y3
-	VADDPS         Y2, Y0, Y4
-	VADDPS         Y3, Y1, Y5
-	VMULPS         four<>+0(SB), Y2, Y2
-	VADDPS         Y2, Y0, Y2
-	VMULPS         two<>+0(SB), Y1, Y1
-	VMULPS         eight<>+0(SB), Y3, Y6
-	VADDPS         Y6, Y1, Y1
-	VADDPS         Y5, Y4, Y6
-	VSUBPS         Y5, Y4, Y4
-	VADDPS         Y1, Y2, Y5
-	VSUBPS         Y1, Y2, Y1
-	VMOVUPS        Y0, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y6, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y4, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y5, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y1, (R14)
-	ADDQ           ldBytes+8(FP), R14
-	VMOVUPS        Y3, (R14)
-	ADDQ           ldBytes+8(FP), R14
+	VMOVUPS        Y0, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y6, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y4, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y5, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y1, (DX)
+	ADDQ           768(SP), DX
+	VMOVUPS        Y3, (DX)
 	ADDQ           $0x20, DI
 	ADDQ           $0x20, SI
 	DECQ           CX

@@ -639,9 +639,10 @@ func a6(y [4]VecVirtual) [6]VecVirtual {
 }
 
 // gradient4 emits the adjoint of the F(4×4, 3×3) output transform for groups
-// of eight tiles: each row of four of every tile's 4×4 block transposed into
-// one vector per column (D), A down each column (T), then across each row,
-// the eight tiles' values of each position stored together.
+// of eight tiles: each row of four of every tile's 4×4 block is transposed
+// into one vector per column and multiplied by Aᵀ across (T), then A is
+// applied down each column of T, the eight tiles' values of each position
+// stored together.
 func gradient4() {
 	TEXT("gradient4AVX", 0, // a frame too large for NOSPLIT
 		"func(m *float32, ldBytes int, dy *float32, wBytes int, offs *int32, groups int)")
@@ -652,18 +653,21 @@ func gradient4() {
 	// physical registers: avo's allocator fails to place this many
 	m, offs, groups := Load(Param("m"), RDI), Load(Param("offs"), RSI), Load(Param("groups"), RCX)
 	dy, ldMem, wMem := paramMem("dy"), paramMem("ldBytes"), paramMem("wBytes")
-	local := AllocLocal((16 + 24) * 32)
-	dAt := func(r, c int) Mem { return local.Offset(32 * (4*r + c)) }
-	tAt := func(i, c int) Mem { return local.Offset(16*32 + 32*(4*i+c)) }
+	local := AllocLocal(24*32 + 8)
+	tAt := func(r, j int) Mem { return local.Offset(32 * (6*r + j)) }
+	ld6 := local.Offset(24 * 32)
 	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, RDX}
-	row, q := RAX, R14
+	row, q, p := RAX, R14, RDX // p is free once the rows are loaded
+	MOVQ(ldMem, row)
+	IMUL3Q(Imm(6), row, row)
+	MOVQ(row, ld6)
 
 	Label("group")
 	CMPQ(groups, Imm(0))
 	JE(LabelRef("done"))
 	tilePointers(ptrs, dy, offs)
 
-	// D: row r of every block, one vector per column
+	// T = dY Aᵀ: row r of every block, one vector per column, then Aᵀ across
 	XORQ(row, row)
 	for r := 0; r < 4; r++ {
 		var rows [4]VecVirtual
@@ -673,36 +677,30 @@ func gradient4() {
 			VBROADCASTF128(at(ptrs[k]), rows[k])
 			VINSERTF128(U8(1), at(ptrs[k+4]), rows[k], rows[k])
 		}
-		for c, x := range transpose4(rows, 4) {
-			VMOVUPS(x, dAt(r, c))
+		for j, x := range a6(transpose4(rows, 4)) {
+			VMOVUPS(x, tAt(r, j))
 		}
 		if r < 3 {
 			ADDQ(wMem, row)
 		}
 	}
 
-	// T = A D, column by column
-	for c := 0; c < 4; c++ {
-		var d [4]VecVirtual
-		for r := range d {
-			d[r] = YMM()
-			VMOVUPS(dAt(r, c), d[r])
-		}
-		for i, x := range a6(d) {
-			VMOVUPS(x, tAt(i, c))
-		}
-	}
-
-	// T Aᵀ, row by row, to positions 6i+j
+	// A T, column by column, to positions 6i+j
 	MOVQ(m, q)
-	for i := 0; i < 6; i++ {
+	for j := 0; j < 6; j++ {
 		var t [4]VecVirtual
-		for c := range t {
-			t[c] = YMM()
-			VMOVUPS(tAt(i, c), t[c])
+		for r := range t {
+			t[r] = YMM()
+			VMOVUPS(tAt(r, j), t[r])
 		}
-		for _, x := range a6(t) {
-			VMOVUPS(x, Mem{Base: q})
+		MOVQ(q, p)
+		for i, x := range a6(t) {
+			VMOVUPS(x, Mem{Base: p})
+			if i < 5 {
+				ADDQ(ld6, p)
+			}
+		}
+		if j < 5 {
 			ADDQ(ldMem, q)
 		}
 	}
