@@ -128,23 +128,11 @@ func Pad4(dst, plane []float32, h, w int) {
 // have two more values after each of its rows inside src, which padded planes
 // of Pitch4 columns give.
 func Input4(v []float32, ld int, src []float32, offs []int32, pitch int) {
-	n := len(offs)
-	if n == 0 {
-		return
+	groups := vectorGroups4("Input4", offs, len(v), ld, len(src), 5*pitch+8)
+	if groups > 0 {
+		input4AVX(&v[0], 4*ld, &src[0], &offs[0], 4*pitch, groups)
 	}
-	if ld < n || len(v) < (Positions4-1)*ld+n {
-		panic(fmt.Sprintf("winograd: Input4 of %d tiles into %d values, ld %d", n, len(v), ld))
-	}
-	checkOffsets("Input4", offs, len(src), 5*pitch+8)
-
-	groups := 0
-	if vector() {
-		groups = n / group4
-		if groups > 0 {
-			input4AVX(&v[0], 4*ld, &src[0], &offs[0], 4*pitch, groups)
-		}
-	}
-	for j := group4 * groups; j < n; j++ {
+	for j := group4 * groups; j < len(offs); j++ {
 		var d [36]float32
 		at := int(offs[j])
 		for r := 0; r < 6; r++ {
@@ -162,27 +150,14 @@ func Input4(v []float32, ld int, src []float32, offs []int32, pitch int) {
 // and its position ξ is m[ξ·ld + j].
 func Output4(dst []float32, w int, offs []int32, m []float32, ld int, bias float32,
 	accumulate bool) {
-	n := len(offs)
-	if n == 0 {
-		return
+	groups := vectorGroups4("Output4", offs, len(m), ld, len(dst), 3*w+4)
+	switch {
+	case groups > 0 && accumulate:
+		output4AddAVX(&dst[0], 4*w, &offs[0], &m[0], 4*ld, groups, bias)
+	case groups > 0:
+		output4AVX(&dst[0], 4*w, &offs[0], &m[0], 4*ld, groups, bias)
 	}
-	if ld < n || len(m) < (Positions4-1)*ld+n {
-		panic(fmt.Sprintf("winograd: Output4 of %d tiles from %d values, ld %d", n, len(m), ld))
-	}
-	checkOffsets("Output4", offs, len(dst), 3*w+4)
-
-	groups := 0
-	if vector() {
-		groups = n / group4
-		if groups > 0 {
-			if accumulate {
-				output4AddAVX(&dst[0], 4*w, &offs[0], &m[0], 4*ld, groups, bias)
-			} else {
-				output4AVX(&dst[0], 4*w, &offs[0], &m[0], 4*ld, groups, bias)
-			}
-		}
-	}
-	for j := group4 * groups; j < n; j++ {
+	for j := group4 * groups; j < len(offs); j++ {
 		var t [36]float32
 		for xi := range t {
 			t[xi] = m[xi*ld+j]
@@ -202,16 +177,31 @@ func Output4(dst []float32, w int, offs []int32, m []float32, ld int, bias float
 	}
 }
 
-// checkOffsets panics unless every offset leaves extent values inside a slice
-// of n, which the vector loops, reading and writing without bounds checks,
-// rely on.
-func checkOffsets(what string, offs []int32, n, extent int) {
+// vectorGroups4 checks the sizes given to the transform what and returns how
+// many groups of eight of the tiles offs its vector loops take (none where
+// they do not run), leaving the rest to the Go loops. Tiles' transformed
+// values lie in positions, a slice of n values with position stride ld; the
+// tiles themselves at offs in a slice of size values, each reaching extent
+// values on. It panics where a tile would reach outside either slice, which
+// the vector loops, reading and writing without bounds checks, rely on.
+func vectorGroups4(what string, offs []int32, n, ld, size, extent int) int {
+	if len(offs) == 0 {
+		return 0
+	}
+	if ld < len(offs) || n < (Positions4-1)*ld+len(offs) {
+		panic(fmt.Sprintf("winograd: %s of %d tiles with %d transformed values, ld %d", what,
+			len(offs), n, ld))
+	}
 	for _, o := range offs {
-		if o < 0 || int(o)+extent > n {
+		if o < 0 || int(o)+extent > size {
 			panic(fmt.Sprintf("winograd: %s offset %d with extent %d outside %d values",
-				what, o, extent, n))
+				what, o, extent, size))
 		}
 	}
+	if !vector() {
+		return 0
+	}
+	return len(offs) / group4
 }
 
 // transformInput4 returns Bᵀ d B for a 6×6 tile d, row by row: B across each
@@ -282,23 +272,11 @@ func at6(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
 // transformed kernels, dU[ξ] = Σ_j M[ξ, j] V[ξ, j], which KernelGradients4
 // turns into the kernels'.
 func Gradient4(m []float32, ld int, dy []float32, w int, offs []int32) {
-	n := len(offs)
-	if n == 0 {
-		return
+	groups := vectorGroups4("Gradient4", offs, len(m), ld, len(dy), 3*w+4)
+	if groups > 0 {
+		gradient4AVX(&m[0], 4*ld, &dy[0], 4*w, &offs[0], groups)
 	}
-	if ld < n || len(m) < (Positions4-1)*ld+n {
-		panic(fmt.Sprintf("winograd: Gradient4 of %d tiles into %d values, ld %d", n, len(m), ld))
-	}
-	checkOffsets("Gradient4", offs, len(dy), 3*w+4)
-
-	groups := 0
-	if vector() {
-		groups = n / group4
-		if groups > 0 {
-			gradient4AVX(&m[0], 4*ld, &dy[0], 4*w, &offs[0], groups)
-		}
-	}
-	for j := group4 * groups; j < n; j++ {
+	for j := group4 * groups; j < len(offs); j++ {
 		var d [16]float32
 		at := int(offs[j])
 		for r := 0; r < 4; r++ {

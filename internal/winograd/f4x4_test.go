@@ -32,20 +32,7 @@ func TestTransforms4Convolve(t *testing.T) {
 				p[i] = u[i] * v[i]
 			}
 			y := transformOutput4(p)
-			for r := 0; r < 4; r++ {
-				for c := 0; c < 4; c++ {
-					var want float64
-					for ky := 0; ky < 3; ky++ {
-						for kx := 0; kx < 3; kx++ {
-							want += float64(d[(r+ky)*6+c+kx]) * float64(k[ky*3+kx])
-						}
-					}
-					if got := float64(y[4*r+c]); math.Abs(got-want) > 2e-5*(1+math.Abs(want)) {
-						t.Fatalf("adjoint=%v output (%d,%d) = %v, want %v", adjoint, r, c,
-							got, want)
-					}
-				}
-			}
+			checkCorrelation(t, fmt.Sprintf("adjoint=%v", adjoint), y[:], 4, d, 6, k, 2e-5)
 		}
 	}
 }

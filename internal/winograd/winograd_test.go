@@ -160,19 +160,26 @@ func TestTransformsConvolve(t *testing.T) {
 				p[i] = u[i] * v[i]
 			}
 			y := transformOutput(p)
-			for r := 0; r < 2; r++ {
-				for c := 0; c < 2; c++ {
-					var want float64
-					for ky := 0; ky < 3; ky++ {
-						for kx := 0; kx < 3; kx++ {
-							want += float64(d[(r+ky)*4+c+kx]) * float64(k[ky*3+kx])
-						}
-					}
-					if got := float64(y[2*r+c]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
-						t.Fatalf("adjoint=%v output (%d,%d) = %v, want %v", adjoint, r, c,
-							got, want)
-					}
+			checkCorrelation(t, fmt.Sprintf("adjoint=%v", adjoint), y[:], 2, d, 4, k, 1e-5)
+		}
+	}
+}
+
+// checkCorrelation fails unless y, out×out row by row, is the correlation of
+// the size×size tile d with the 3×3 kernel k within tol relative to 1 + |y|.
+func checkCorrelation(t *testing.T, what string, y []float32, out int, d []float32, size int,
+	k []float32, tol float64) {
+	t.Helper()
+	for r := 0; r < out; r++ {
+		for c := 0; c < out; c++ {
+			var want float64
+			for ky := 0; ky < 3; ky++ {
+				for kx := 0; kx < 3; kx++ {
+					want += float64(d[(r+ky)*size+c+kx]) * float64(k[ky*3+kx])
 				}
+			}
+			if got := float64(y[out*r+c]); math.Abs(got-want) > tol*(1+math.Abs(want)) {
+				t.Fatalf("%s: output (%d,%d) = %v, want %v", what, r, c, got, want)
 			}
 		}
 	}

@@ -443,14 +443,8 @@ func input4() {
 	ld6 := local.Offset(36 * 32)
 	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, RDX}
 	row, q, p := RAX, R14, RDX // p is free once the rows are loaded
-	MOVQ(ldMem, row)
-	IMUL3Q(Imm(6), row, row)
-	MOVQ(row, ld6)
-
-	Label("group")
-	CMPQ(groups, Imm(0))
-	JE(LabelRef("done"))
-	tilePointers(ptrs, src, offs)
+	sixTimes(ldMem, ld6, row)
+	groupLoop(groups, ptrs, src, offs)
 
 	// E = d B: row r of every window, one vector per column, then B across it
 	XORQ(row, row)
@@ -480,15 +474,28 @@ func input4() {
 	}
 
 	// Bᵀ E, column by column, to positions 6i+j
-	MOVQ(v, q)
+	columns(v, q, p, ldMem, ld6, 6, eAt, func(e []VecVirtual) []VecVirtual {
+		t := bt6([6]VecVirtual(e))
+		return t[:]
+	})
+	nextGroup(v, offs, groups)
+}
+
+// columns emits the second pass of a transform: for each column j of the six
+// of the first pass's results, the rows vectors at(0, j), at(1, j), … are
+// loaded and transformed into six, which go to positions 6i+j from dst (ldMem
+// bytes apart; ld6 holds six times that). q and p are clobbered.
+func columns(dst, q, p Register, ldMem, ld6 Mem, rows int, at func(r, j int) Mem,
+	transform func([]VecVirtual) []VecVirtual) {
+	MOVQ(dst, q)
 	for j := 0; j < 6; j++ {
-		var e [6]VecVirtual
-		for r := range e {
-			e[r] = YMM()
-			VMOVUPS(eAt(r, j), e[r])
+		in := make([]VecVirtual, rows)
+		for r := range in {
+			in[r] = YMM()
+			VMOVUPS(at(r, j), in[r])
 		}
 		MOVQ(q, p)
-		for i, x := range bt6(e) {
+		for i, x := range transform(in) {
 			VMOVUPS(x, Mem{Base: p})
 			if i < 5 {
 				ADDQ(ld6, p)
@@ -498,8 +505,13 @@ func input4() {
 			ADDQ(ldMem, q)
 		}
 	}
+}
 
-	ADDQ(Imm(32), v)
+// nextGroup emits the end of a loop over groups of eight tiles: the
+// transformed positions at pos and the offsets at offs move on by eight, and
+// the loop goes on while groups, counted down, is not zero.
+func nextGroup(pos, offs, groups Register) {
+	ADDQ(Imm(32), pos)
 	ADDQ(Imm(32), offs)
 	DECQ(groups)
 	JMP(LabelRef("group"))
@@ -507,6 +519,23 @@ func input4() {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// sixTimes stores six times the parameter at ldMem into ld6, using r.
+func sixTimes(ldMem, ld6 Mem, r Register) {
+	MOVQ(ldMem, r)
+	IMUL3Q(Imm(6), r, r)
+	MOVQ(r, ld6)
+}
+
+// groupLoop emits the head of a loop over groups of eight tiles, done when
+// groups is zero, which loads the tiles' addresses from base and offs into
+// ptrs.
+func groupLoop(groups Register, ptrs []Register, base Mem, offs Register) {
+	Label("group")
+	CMPQ(groups, Imm(0))
+	JE(LabelRef("done"))
+	tilePointers(ptrs, base, offs)
 }
 
 // output4 emits the F(4×4, 3×3) output transform of groups of eight tiles:
@@ -532,9 +561,7 @@ func output4(name string, add bool) {
 	sAt := func(r, j int) Mem { return local.Offset(32 * (6*r + j)) }
 	ld6 := local.Offset(24 * 32)
 	row, q, p := RAX, R14, RDX
-	MOVQ(ldMem, row)
-	IMUL3Q(Imm(6), row, row)
-	MOVQ(row, ld6)
+	sixTimes(ldMem, ld6, row)
 	bias := YMM()
 	b, err := Param("bias").Resolve()
 	if err != nil {
@@ -600,14 +627,7 @@ func output4(name string, add bool) {
 		}
 	}
 
-	ADDQ(Imm(32), m)
-	ADDQ(Imm(32), offs)
-	DECQ(groups)
-	JMP(LabelRef("group"))
-
-	Label("done")
-	VZEROUPPER()
-	RET()
+	nextGroup(m, offs, groups)
 }
 
 // paramMem returns the stack address of the parameter name.
@@ -658,14 +678,8 @@ func gradient4() {
 	ld6 := local.Offset(24 * 32)
 	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, RDX}
 	row, q, p := RAX, R14, RDX // p is free once the rows are loaded
-	MOVQ(ldMem, row)
-	IMUL3Q(Imm(6), row, row)
-	MOVQ(row, ld6)
-
-	Label("group")
-	CMPQ(groups, Imm(0))
-	JE(LabelRef("done"))
-	tilePointers(ptrs, dy, offs)
+	sixTimes(ldMem, ld6, row)
+	groupLoop(groups, ptrs, dy, offs)
 
 	// T = dY Aᵀ: row r of every block, one vector per column, then Aᵀ across
 	XORQ(row, row)
@@ -686,33 +700,11 @@ func gradient4() {
 	}
 
 	// A T, column by column, to positions 6i+j
-	MOVQ(m, q)
-	for j := 0; j < 6; j++ {
-		var t [4]VecVirtual
-		for r := range t {
-			t[r] = YMM()
-			VMOVUPS(tAt(r, j), t[r])
-		}
-		MOVQ(q, p)
-		for i, x := range a6(t) {
-			VMOVUPS(x, Mem{Base: p})
-			if i < 5 {
-				ADDQ(ld6, p)
-			}
-		}
-		if j < 5 {
-			ADDQ(ldMem, q)
-		}
-	}
-
-	ADDQ(Imm(32), m)
-	ADDQ(Imm(32), offs)
-	DECQ(groups)
-	JMP(LabelRef("group"))
-
-	Label("done")
-	VZEROUPPER()
-	RET()
+	columns(m, q, p, ldMem, ld6, 4, tAt, func(t []VecVirtual) []VecVirtual {
+		e := a6([4]VecVirtual(t))
+		return e[:]
+	})
+	nextGroup(m, offs, groups)
 }
 
 // padRows emits the copy of rows of whole blocks of eight values into a
