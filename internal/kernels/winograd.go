@@ -466,8 +466,8 @@ func (c *CPU) Convolutions() string {
 		return "Winograd F(2x2,3x3) for 3x3 stride-1 padding-1 with 16+ channels; " +
 			"im2col + GEMM otherwise"
 	}
-	return "Winograd F(4x4,3x3) (F(2x2,3x3) for weight gradients and small batches) " +
-		"for 3x3 stride-1 padding-1 with 16+ channels; im2col + GEMM otherwise"
+	return "Winograd F(4x4,3x3) (F(2x2,3x3) for planes of partial 4x4 tiles or too few of " +
+		"them) for 3x3 stride-1 padding-1 with 16+ channels; im2col + GEMM otherwise"
 }
 
 // winogradConv4 is winogradConv for a plan of F(4×4, 3×3); h and w are
