@@ -132,7 +132,7 @@ func (c *CPU) release(p *[]float32) {
 // packed for the multiply once.
 func (c *CPU) ConvForward(s ConvShape, x, w, b, y []float32) {
 	if c.useWinograd(s) {
-		p := c.plan(s, w, false, c.outputTile(s.N, s.H, s.W))
+		p := c.plan(s, w, false, c.outputTile(s))
 		c.winogradConv(p, s.N, s.C, s.OC, s.H, s.W, x, b, y, false)
 		c.releasePlan(p)
 		return
@@ -202,7 +202,7 @@ func (c *CPU) ConvBackward(s ConvShape, x, w, dy, dx, dw, db []float32) {
 			c.winogradGradients(s, x, dy, dw, db)
 		}
 		if dx != nil {
-			p := c.plan(s, w, true, c.outputTile(s.N, s.OH, s.OW))
+			p := c.plan(s, w, true, c.outputTile(s))
 			c.winogradConv(p, s.N, s.OC, s.C, s.OH, s.OW, dy, nil, dx, true)
 			c.releasePlan(p)
 		}

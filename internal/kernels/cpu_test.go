@@ -157,7 +157,7 @@ func testConvPath(t *testing.T, cpu *CPU, path string, shapes []ConvShape) {
 			name := fmt.Sprintf("%s/threads%d/shape%d", path, threads, i)
 			closeTo := assertClose
 			if cpu.useWinograd(s) {
-				tile := cpu.outputTile(s.N, s.H, s.W)
+				tile := cpu.outputTile(s)
 				name += fmt.Sprintf("/winograd%d", tile)
 				if tile == 4 {
 					closeTo = assertCloseToScale
@@ -208,6 +208,31 @@ func TestWinogradChoice(t *testing.T) {
 		}
 		if im2col.useWinograd(c.s) {
 			t.Errorf("ConvIm2col chose Winograd for %+v", c.s)
+		}
+	}
+}
+
+// TestWinogradTileChoice checks which Winograd convolutions ConvAuto computes
+// with F(4×4, 3×3): whole 4×4 tiles, at least 16 of them in a chunk.
+func TestWinogradTileChoice(t *testing.T) {
+	auto, two := &CPU{}, &CPU{Algorithm: ConvWinograd2x2}
+	for _, c := range []struct {
+		s    ConvShape
+		want int
+	}{
+		{NewConvShape(128, 32, 16, 16, 64, 3, 3, 1, 1), 4},
+		{NewConvShape(1, 32, 16, 16, 64, 3, 3, 1, 1), 4}, // 16 tiles in one image
+		{NewConvShape(1, 64, 8, 8, 128, 3, 3, 1, 1), 2},  // 4 tiles in one image
+		{NewConvShape(4, 64, 8, 8, 128, 3, 3, 1, 1), 4},  // 16 in four
+		{NewConvShape(8, 16, 7, 9, 16, 3, 3, 1, 1), 2},   // partial tiles
+		{NewConvShape(64, 16, 4, 4, 16, 3, 3, 1, 1), 4},  // one tile an image
+		{NewConvShape(15, 16, 4, 4, 16, 3, 3, 1, 1), 2},  // too few of them
+	} {
+		if got := auto.outputTile(c.s); got != c.want {
+			t.Errorf("outputTile(%+v) = %d, want %d", c.s, got, c.want)
+		}
+		if got := two.outputTile(c.s); got != 2 {
+			t.Errorf("ConvWinograd2x2 chose tiles of %d for %+v", got, c.s)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"bytes"
+	"math"
 	"unsafe"
 
 	"github.com/kestrel-ml/kestrel/internal/gemm"
@@ -68,16 +69,20 @@ func (c *CPU) useWinograd(s ConvShape) bool {
 		s.C >= winogradMinChannels && s.OC >= winogradMinChannels
 }
 
-// outputTile returns the size of the output tiles a convolution of n planes
-// of h×w, forward or its input gradient, is computed with: 4 for
-// F(4×4, 3×3) or 2 for F(2×2, 3×3).
-func (c *CPU) outputTile(n, h, w int) int {
+// outputTile returns the size of the output tiles a convolution of s, forward
+// or either gradient, is computed with: 4 for F(4×4, 3×3) or 2 for
+// F(2×2, 3×3).
+func (c *CPU) outputTile(s ConvShape) int {
+	n, h, w := s.N, s.H, s.W
 	if c.Algorithm != ConvAuto || h%4 != 0 || w%4 != 0 {
 		return 2
 	}
 	th, tw := winograd.Tiles4(h, w)
 	per := th * tw
-	if min(n, max(1, winogradTiles4/per))*per < winogradMinTiles4 {
+	images := min(n, max(1, winogradTiles4/per))
+	// the offsets of a chunk's tiles, which span its planes of either side,
+	// are int32s
+	if images*per < winogradMinTiles4 || images*max(s.C, s.OC)*h*w > math.MaxInt32 {
 		return 2
 	}
 	return 4
@@ -349,7 +354,7 @@ func (g winogradGeometry) chunk(p *winogradPlan, ws winogradWork, x, b, y []floa
 // convolution itself uses it and F(2×2, 3×3) elsewhere; each worker sums its
 // images privately, and the workers' sums are added in worker order.
 func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
-	tile := c.outputTile(s.N, s.H, s.W)
+	tile := c.outputTile(s)
 	g2, g4 := newWinogradGeometry(s.C, s.OC, s.H, s.W), newWinograd4Geometry(s.C, s.OC, s.H, s.W)
 	positions, per, images := winogradTile, g2.th*g2.tw, 0
 	images = max(1, winogradTiles/per)
@@ -512,8 +517,8 @@ func newWinograd4Geometry(cin, cout, h, w int) winograd4Geometry {
 
 // winograd4Work is one worker's scratch for chunks of up to images images:
 // v [cin, 36, tiles] and m [cout, 36, tiles] hold a chunk's transformed input
-// and products, pad the padded planes of one channel of its images, and in
-// and out the offsets of its tiles in pad and in the output.
+// and products, pad the padded planes of one channel of its images, and offs
+// (as int32s) the offsets of its tiles in pad and in the output.
 type winograd4Work struct {
 	v, m, pad, offs *[]float32
 }
