@@ -1,5 +1,6 @@
 // Package winograd holds the transforms of Winograd's minimal filtering
-// algorithm F(2×2, 3×3) for 3×3 convolutions with stride 1 and padding 1.
+// algorithms F(2×2, 3×3) (this file) and F(4×4, 3×3) (f4x4.go) for 3×3
+// convolutions with stride 1 and padding 1.
 //
 // Each 2×2 block of output comes from the 4×4 tile of input around it:
 //
