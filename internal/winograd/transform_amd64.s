@@ -1056,8 +1056,8 @@ done:
 // func output4AVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int, bias float32)
 // Requires: AVX
 TEXT ·output4AVX(SB), $776-52
-	MOVQ         offs+16(FP), SI
 	MOVQ         m+24(FP), DI
+	MOVQ         offs+16(FP), SI
 	MOVQ         groups+40(FP), CX
 	MOVQ         ldBytes+32(FP), AX
 	IMUL3Q       $0x06, AX, AX
@@ -1459,8 +1459,8 @@ done:
 // func output4AddAVX(dst *float32, wBytes int, offs *int32, m *float32, ldBytes int, groups int, bias float32)
 // Requires: AVX
 TEXT ·output4AddAVX(SB), $776-52
-	MOVQ         offs+16(FP), SI
 	MOVQ         m+24(FP), DI
+	MOVQ         offs+16(FP), SI
 	MOVQ         groups+40(FP), CX
 	MOVQ         ldBytes+32(FP), AX
 	IMUL3Q       $0x06, AX, AX

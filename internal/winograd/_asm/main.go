@@ -435,16 +435,12 @@ func input4() {
 	Doc("input4AVX writes Bᵀ d B of tiles [0, 8·groups): tile j is the 6×6 window",
 		"from src[offs[j]], rows pitchBytes apart, and its position ξ goes to the",
 		"float at byte ξ·ldBytes + 4·j from v.")
-	// physical registers: avo's allocator fails to place this many
-	v, offs, groups := Load(Param("v"), RDI), Load(Param("offs"), RSI), Load(Param("groups"), RCX)
-	src, ldMem, pitchMem := paramMem("src"), paramMem("ldBytes"), paramMem("pitchBytes")
-	local := AllocLocal(36*32 + 8)
-	eAt := func(r, j int) Mem { return local.Offset(32 * (6*r + j)) }
-	ld6 := local.Offset(36 * 32)
-	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, RDX}
-	row, q, p := RAX, R14, RDX // p is free once the rows are loaded
-	sixTimes(ldMem, ld6, row)
-	groupLoop(groups, ptrs, src, offs)
+	f := newFrame4("v", 36)
+	v, offs, groups, ptrs, row := f.pos, f.offs, f.groups, f.ptrs, f.row
+	pitchMem := paramMem("pitchBytes")
+	eAt := f.vec
+	groupLoop(groups)
+	tilePointers(ptrs, paramMem("src"), offs)
 
 	// E = d B: row r of every window, one vector per column, then B across it
 	XORQ(row, row)
@@ -474,7 +470,7 @@ func input4() {
 	}
 
 	// Bᵀ E, column by column, to positions 6i+j
-	columns(v, q, p, ldMem, ld6, 6, eAt, func(e []VecVirtual) []VecVirtual {
+	columns(f, 6, eAt, func(e []VecVirtual) []VecVirtual {
 		t := bt6([6]VecVirtual(e))
 		return t[:]
 	})
@@ -483,11 +479,12 @@ func input4() {
 
 // columns emits the second pass of a transform: for each column j of the six
 // of the first pass's results, the rows vectors at(0, j), at(1, j), … are
-// loaded and transformed into six, which go to positions 6i+j from dst (ldMem
-// bytes apart; ld6 holds six times that). q and p are clobbered.
-func columns(dst, q, p Register, ldMem, ld6 Mem, rows int, at func(r, j int) Mem,
+// loaded and transformed into six, which go to positions 6i+j from f.pos.
+// f.q and f.p are clobbered.
+func columns(f frame4, rows int, at func(r, j int) Mem,
 	transform func([]VecVirtual) []VecVirtual) {
-	MOVQ(dst, q)
+	q, p, ldMem, ld6 := f.q, f.p, f.ldMem, f.ld6
+	MOVQ(f.pos, q)
 	for j := 0; j < 6; j++ {
 		in := make([]VecVirtual, rows)
 		for r := range in {
@@ -529,14 +526,41 @@ func sixTimes(ldMem, ld6 Mem, r Register) {
 }
 
 // groupLoop emits the head of a loop over groups of eight tiles, done when
-// groups is zero, which loads the tiles' addresses from base and offs into
-// ptrs.
-func groupLoop(groups Register, ptrs []Register, base Mem, offs Register) {
+// groups is zero.
+func groupLoop(groups Register) {
 	Label("group")
 	CMPQ(groups, Imm(0))
 	JE(LabelRef("done"))
-	tilePointers(ptrs, base, offs)
 }
+
+// frame4 holds the registers and stack of an F(4×4, 3×3) transform over
+// groups of eight tiles. They are physical registers: avo's allocator fails
+// to place this many.
+type frame4 struct {
+	pos, offs, groups Register   // the transformed positions, the offsets, groups left
+	ptrs              []Register // the addresses of a group's eight tiles
+	row, q, p         Register   // scratch; p doubles as the last tile's address
+	ldMem, ld6        Mem        // the positions' stride in bytes, and six times it
+	local             Mem        // vectors of the first pass, six a row
+}
+
+// newFrame4 loads the parameters pos (the transformed positions), offs and
+// groups, and keeps room for vectors vectors of the first pass.
+func newFrame4(pos string, vectors int) frame4 {
+	f := frame4{
+		pos: Load(Param(pos), RDI), offs: Load(Param("offs"), RSI),
+		groups: Load(Param("groups"), RCX),
+		ptrs:   []Register{RBX, R8, R9, R10, R11, R12, R13, RDX},
+		row:    RAX, q: R14, p: RDX,
+		ldMem: paramMem("ldBytes"), local: AllocLocal(32*vectors + 8),
+	}
+	f.ld6 = f.local.Offset(32 * vectors)
+	sixTimes(f.ldMem, f.ld6, f.row)
+	return f
+}
+
+// vec addresses vector (r, j) of the first pass, six a row.
+func (f frame4) vec(r, j int) Mem { return f.local.Offset(32 * (6*r + j)) }
 
 // output4 emits the F(4×4, 3×3) output transform of groups of eight tiles:
 // Aᵀ down each column of the tiles' transformed products (S), then across
@@ -554,14 +578,10 @@ func output4(name string, add bool) {
 	Doc(fmt.Sprintf("%s %s Aᵀ M A plus bias for tiles [0, 8·groups): position ξ of", name, verb),
 		"tile j is the float at byte ξ·ldBytes + 4·j from m, and its 4×4 block goes",
 		"to dst[offs[j]:], rows wBytes apart.")
-	// physical registers: avo's allocator fails to place this many
-	offs, m, groups := Load(Param("offs"), RSI), Load(Param("m"), RDI), Load(Param("groups"), RCX)
-	dst, wMem, ldMem := paramMem("dst"), paramMem("wBytes"), paramMem("ldBytes")
-	local := AllocLocal(24*32 + 8)
-	sAt := func(r, j int) Mem { return local.Offset(32 * (6*r + j)) }
-	ld6 := local.Offset(24 * 32)
-	row, q, p := RAX, R14, RDX
-	sixTimes(ldMem, ld6, row)
+	f := newFrame4("m", 24)
+	m, offs, groups, ptrs, row, q, p := f.pos, f.offs, f.groups, f.ptrs, f.row, f.q, f.p
+	wMem, ldMem, ld6 := paramMem("wBytes"), f.ldMem, f.ld6
+	sAt := f.vec
 	bias := YMM()
 	b, err := Param("bias").Resolve()
 	if err != nil {
@@ -569,10 +589,7 @@ func output4(name string, add bool) {
 	}
 	VBROADCASTSS(b.Addr, bias)
 
-	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, p} // p is free by then
-	Label("group")
-	CMPQ(groups, Imm(0))
-	JE(LabelRef("done"))
+	groupLoop(groups)
 
 	// S = Aᵀ M, column by column: position 6i+j at m + j·ld + i·6·ld
 	MOVQ(m, q)
@@ -595,7 +612,7 @@ func output4(name string, add bool) {
 	}
 
 	// S A plus the bias, row by row, then one row of four per tile
-	tilePointers(ptrs, dst, offs)
+	tilePointers(ptrs, paramMem("dst"), offs) // p is free by then
 	XORQ(row, row)
 	for r := 0; r < 4; r++ {
 		var s [6]VecVirtual
@@ -670,16 +687,12 @@ func gradient4() {
 	Doc("gradient4AVX writes A dY Aᵀ of tiles [0, 8·groups): tile j's 4×4 block dY",
 		"is at dy[offs[j]:], rows wBytes apart, and its position ξ goes to the float",
 		"at byte ξ·ldBytes + 4·j from m.")
-	// physical registers: avo's allocator fails to place this many
-	m, offs, groups := Load(Param("m"), RDI), Load(Param("offs"), RSI), Load(Param("groups"), RCX)
-	dy, ldMem, wMem := paramMem("dy"), paramMem("ldBytes"), paramMem("wBytes")
-	local := AllocLocal(24*32 + 8)
-	tAt := func(r, j int) Mem { return local.Offset(32 * (6*r + j)) }
-	ld6 := local.Offset(24 * 32)
-	ptrs := []Register{RBX, R8, R9, R10, R11, R12, R13, RDX}
-	row, q, p := RAX, R14, RDX // p is free once the rows are loaded
-	sixTimes(ldMem, ld6, row)
-	groupLoop(groups, ptrs, dy, offs)
+	f := newFrame4("m", 24)
+	m, offs, groups, ptrs, row := f.pos, f.offs, f.groups, f.ptrs, f.row
+	wMem := paramMem("wBytes")
+	tAt := f.vec
+	groupLoop(groups)
+	tilePointers(ptrs, paramMem("dy"), offs)
 
 	// T = dY Aᵀ: row r of every block, one vector per column, then Aᵀ across
 	XORQ(row, row)
@@ -700,7 +713,7 @@ func gradient4() {
 	}
 
 	// A T, column by column, to positions 6i+j
-	columns(m, q, p, ldMem, ld6, 4, tAt, func(t []VecVirtual) []VecVirtual {
+	columns(f, 4, tAt, func(t []VecVirtual) []VecVirtual {
 		e := a6([4]VecVirtual(t))
 		return e[:]
 	})
