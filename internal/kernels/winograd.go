@@ -582,7 +582,7 @@ func (g winograd4Geometry) chunk(p *winogradPlan, ws winograd4Work, x, b, y []fl
 // their first half): each channel's planes are copied into the padded planes
 // pad, whose borders must be zero, and their tiles transformed from there.
 func (g winograd4Geometry) inputs(v []float32, tiles int, x []float32, i0, i1 int, pad []float32,
-	in []int32) {
+	in winograd.TileOffsets) {
 	hw, slot, ld := g.h*g.w, g.rows*g.pitch, winograd.Positions4*tiles
 	pad = pad[:(i1-i0)*slot]
 	for ch := 0; ch < g.cin; ch++ {
@@ -624,20 +624,20 @@ func (g winograd4Geometry) gradientChunk(ws winograd4Work, x, dy []float32, i0, 
 // images, image by image and row by row: in, the first half, locates each
 // tile's window in the chunk's padded planes of one channel; out, the second,
 // its 4×4 block of output from the chunk's first output plane.
-func (g winograd4Geometry) offsets(offs []int32, images int) (in, out []int32) {
+func (g winograd4Geometry) offsets(offs []int32, images int) (in, out winograd.TileOffsets) {
 	tiles := images * g.per
-	in, out = offs[:tiles], offs[tiles:2*tiles]
+	ins, outs := offs[:tiles], offs[tiles:2*tiles]
 	slot, outSize := g.rows*g.pitch, g.cout*g.h*g.w
 	for i := 0; i < images; i++ {
 		for ty := 0; ty < g.th; ty++ {
 			for tx := 0; tx < g.tw; tx++ {
 				j := (i*g.th+ty)*g.tw + tx
-				in[j] = int32(i*slot + 4*ty*g.pitch + 4*tx)
-				out[j] = int32(i*outSize + 4*ty*g.w + 4*tx)
+				ins[j] = int32(i*slot + 4*ty*g.pitch + 4*tx)
+				outs[j] = int32(i*outSize + 4*ty*g.w + 4*tx)
 			}
 		}
 	}
-	return in, out
+	return winograd.NewTileOffsets(ins), winograd.NewTileOffsets(outs)
 }
 
 // int32View returns the storage of b as int32s, for index tables kept in the

@@ -1,6 +1,9 @@
 package winograd
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Winograd F(4×4, 3×3): each 4×4 block of output comes from the 6×6 tile of
 // input around it, Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A, with Lavin and Gray's
@@ -120,36 +123,74 @@ func Pad4(dst, plane []float32, h, w int) {
 	}
 }
 
-// Input4 writes Bᵀ d B for tiles [0, len(offs)): tile j is the 6×6 window
-// whose first value is src[offs[j]], rows pitch apart, read from zero-padded
+// TileOffsets names the tiles a transform takes by the offsets of their first
+// values, and keeps the smallest and largest offset, so that each transform
+// checks its bounds once instead of tile by tile: a convolution transforms the
+// same tiles of every channel.
+type TileOffsets struct {
+	Offsets []int32
+	lo, hi  int32
+}
+
+// NewTileOffsets returns the tiles at offs, which it keeps.
+func NewTileOffsets(offs []int32) TileOffsets {
+	t := TileOffsets{Offsets: offs}
+	if len(offs) > 0 {
+		t.lo, t.hi = slices.Min(offs), slices.Max(offs)
+	}
+	return t
+}
+
+// Input4 writes Bᵀ d B for tiles [0, n) of tiles: tile j is the 6×6 window
+// whose first value is src[tiles.Offsets[j]], rows pitch apart, read from zero-padded
 // planes (see Pitch4 and PaddedRows4: input value (y, x) of a plane at row
 // y+1, column x+1); position ξ of tile j goes to v[ξ·ld + j]. Each window must
 // have two more values after each of its rows inside src, which padded planes
 // of Pitch4 columns give.
-func Input4(v []float32, ld int, src []float32, offs []int32, pitch int) {
-	groups := vectorGroups4("Input4", offs, len(v), ld, len(src), 5*pitch+8)
+func Input4(v []float32, ld int, src []float32, tiles TileOffsets, pitch int) {
+	offs := tiles.Offsets
+	groups := vectorGroups4("Input4", tiles, len(v), ld, len(src), 5*pitch+8)
 	if groups > 0 {
 		input4AVX(&v[0], 4*ld, &src[0], &offs[0], 4*pitch, groups)
 	}
 	for j := group4 * groups; j < len(offs); j++ {
 		var d [36]float32
-		at := int(offs[j])
-		for r := 0; r < 6; r++ {
-			copy(d[6*r:6*r+6], src[at+r*pitch:])
-		}
-		t := transformInput4(d)
-		for xi, x := range t {
-			v[xi*ld+j] = x
-		}
+		readBlock(d[:], 6, src, int(offs[j]), pitch)
+		putTile(v, ld, j, transformInput4(d))
 	}
 }
 
-// Output4 writes Aᵀ M A plus bias for tiles [0, len(offs)), or with
-// accumulate adds it: tile j's 4×4 block goes to dst[offs[j]:], rows w apart,
+// readBlock copies the size×size block of src whose first value is at, rows
+// pitch apart, into dst row by row.
+func readBlock(dst []float32, size int, src []float32, at, pitch int) {
+	for r := 0; r < size; r++ {
+		copy(dst[size*r:size*(r+1)], src[at+r*pitch:])
+	}
+}
+
+// putTile writes the transformed tile t as tile j of v: position ξ at
+// v[ξ·ld + j]. getTile reads it back.
+func putTile(v []float32, ld, j int, t [Positions4]float32) {
+	for xi, x := range t {
+		v[xi*ld+j] = x
+	}
+}
+
+func getTile(v []float32, ld, j int) (t [Positions4]float32) {
+	for xi := range t {
+		t[xi] = v[xi*ld+j]
+	}
+	return t
+}
+
+// Output4 writes Aᵀ M A plus bias for tiles [0, n) of tiles, or with
+// accumulate adds it: tile j's 4×4 block goes to dst[tiles.Offsets[j]:], rows
+// w apart,
 // and its position ξ is m[ξ·ld + j].
-func Output4(dst []float32, w int, offs []int32, m []float32, ld int, bias float32,
+func Output4(dst []float32, w int, tiles TileOffsets, m []float32, ld int, bias float32,
 	accumulate bool) {
-	groups := vectorGroups4("Output4", offs, len(m), ld, len(dst), 3*w+4)
+	offs := tiles.Offsets
+	groups := vectorGroups4("Output4", tiles, len(m), ld, len(dst), 3*w+4)
 	switch {
 	case groups > 0 && accumulate:
 		output4AddAVX(&dst[0], 4*w, &offs[0], &m[0], 4*ld, groups, bias)
@@ -157,11 +198,7 @@ func Output4(dst []float32, w int, offs []int32, m []float32, ld int, bias float
 		output4AVX(&dst[0], 4*w, &offs[0], &m[0], 4*ld, groups, bias)
 	}
 	for j := group4 * groups; j < len(offs); j++ {
-		var t [36]float32
-		for xi := range t {
-			t[xi] = m[xi*ld+j]
-		}
-		y := transformOutput4(t)
+		y := transformOutput4(getTile(m, ld, j))
 		at := int(offs[j])
 		for r := 0; r < 4; r++ {
 			row := dst[at+r*w : at+r*w+4]
@@ -177,13 +214,14 @@ func Output4(dst []float32, w int, offs []int32, m []float32, ld int, bias float
 }
 
 // vectorGroups4 checks the sizes given to the transform what and returns how
-// many groups of eight of the tiles offs its vector loops take (none where
-// they do not run), leaving the rest to the Go loops. Tiles' transformed
-// values lie in positions, a slice of n values with position stride ld; the
-// tiles themselves at offs in a slice of size values, each reaching extent
-// values on. It panics where a tile would reach outside either slice, which
+// many groups of eight of the tiles its vector loops take (none where they do
+// not run), leaving the rest to the Go loops. Tiles' transformed values lie
+// in positions, a slice of n values with position stride ld; the tiles
+// themselves in a slice of size values, each reaching extent values on from
+// its offset. It panics where a tile would reach outside either slice, which
 // the vector loops, reading and writing without bounds checks, rely on.
-func vectorGroups4(what string, offs []int32, n, ld, size, extent int) int {
+func vectorGroups4(what string, tiles TileOffsets, n, ld, size, extent int) int {
+	offs := tiles.Offsets
 	if len(offs) == 0 {
 		return 0
 	}
@@ -191,11 +229,9 @@ func vectorGroups4(what string, offs []int32, n, ld, size, extent int) int {
 		panic(fmt.Sprintf("winograd: %s of %d tiles with %d transformed values, ld %d", what,
 			len(offs), n, ld))
 	}
-	for _, o := range offs {
-		if o < 0 || int(o)+extent > size {
-			panic(fmt.Sprintf("winograd: %s offset %d with extent %d outside %d values",
-				what, o, extent, size))
-		}
+	if tiles.lo < 0 || int(tiles.hi)+extent > size {
+		panic(fmt.Sprintf("winograd: %s offsets %d to %d with extent %d outside %d values",
+			what, tiles.lo, tiles.hi, extent, size))
 	}
 	if !vector() {
 		return 0
@@ -265,26 +301,21 @@ func at6(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
 }
 
 // Gradient4 writes A dY Aᵀ, the adjoint of the output transform, for tiles
-// [0, len(offs)): tile j's 4×4 block dY of the output gradient is at
-// dy[offs[j]:], rows w apart, and position ξ of its transform goes to
+// [0, n) of tiles: tile j's 4×4 block dY of the output gradient is at
+// dy[tiles.Offsets[j]:], rows w apart, and position ξ of its transform goes to
 // m[ξ·ld + j]. With the transformed input V it gives the gradient of the
 // transformed kernels, dU[ξ] = Σ_j M[ξ, j] V[ξ, j], which KernelGradients4
 // turns into the kernels'.
-func Gradient4(m []float32, ld int, dy []float32, w int, offs []int32) {
-	groups := vectorGroups4("Gradient4", offs, len(m), ld, len(dy), 3*w+4)
+func Gradient4(m []float32, ld int, dy []float32, w int, tiles TileOffsets) {
+	offs := tiles.Offsets
+	groups := vectorGroups4("Gradient4", tiles, len(m), ld, len(dy), 3*w+4)
 	if groups > 0 {
 		gradient4AVX(&m[0], 4*ld, &dy[0], 4*w, &offs[0], groups)
 	}
 	for j := group4 * groups; j < len(offs); j++ {
 		var d [16]float32
-		at := int(offs[j])
-		for r := 0; r < 4; r++ {
-			copy(d[4*r:4*r+4], dy[at+r*w:])
-		}
-		t := transformGradient4(d)
-		for xi, x := range t {
-			m[xi*ld+j] = x
-		}
+		readBlock(d[:], 4, dy, int(offs[j]), w)
+		putTile(m, ld, j, transformGradient4(d))
 	}
 }
 

@@ -100,7 +100,7 @@ func TestInput4MatchesTiles(t *testing.T) {
 				src, offs := paddedPlanes(planes, tc.h, tc.w)
 				ld := len(offs) + 5
 				v := make([]float32, Positions4*ld)
-				Input4(v, ld, src, offs, Pitch4(tc.w))
+				Input4(v, ld, src, NewTileOffsets(offs), Pitch4(tc.w))
 
 				th, tw := Tiles4(tc.h, tc.w)
 				for j := range offs {
@@ -152,7 +152,7 @@ func checkOutput4(t *testing.T, planes, h, w int, accumulate bool) {
 	dst := random(rng, planes*stride)
 	want := slices.Clone(dst)
 	const bias = 0.25
-	Output4(dst, w, offs, m, ld, bias, accumulate)
+	Output4(dst, w, NewTileOffsets(offs), m, ld, bias, accumulate)
 
 	for j, off := range offs {
 		var p [36]float32
@@ -184,12 +184,12 @@ func TestTransforms4RejectBadOffsets(t *testing.T) {
 	src, offs := paddedPlanes([][]float32{make([]float32, 64)}, 8, 8)
 	v := make([]float32, Positions4*len(offs))
 	offs[len(offs)-1] += 3
-	assertPanics(t, "Input4", func() { Input4(v, len(offs), src, offs, Pitch4(8)) })
+	assertPanics(t, "Input4", func() { Input4(v, len(offs), src, NewTileOffsets(offs), Pitch4(8)) })
 
 	dst := make([]float32, 64)
 	out := []int32{0, 4, 32, 37}
 	m := make([]float32, Positions4*len(out))
-	assertPanics(t, "Output4", func() { Output4(dst, 8, out, m, len(out), 0, false) })
+	assertPanics(t, "Output4", func() { Output4(dst, 8, NewTileOffsets(out), m, len(out), 0, false) })
 }
 
 func assertPanics(t *testing.T, what string, f func()) {
@@ -229,7 +229,7 @@ func TestGradient4MatchesTiles(t *testing.T) {
 				offs := blockOffsets(tc.planes, tc.h, tc.w, stride)
 				ld := len(offs) + 1
 				m := make([]float32, Positions4*ld)
-				Gradient4(m, ld, dy, tc.w, offs)
+				Gradient4(m, ld, dy, tc.w, NewTileOffsets(offs))
 				for j, off := range offs {
 					var d [16]float32
 					for r := 0; r < 4; r++ {
@@ -258,9 +258,9 @@ func TestGradients4AreAdjoint(t *testing.T) {
 		n := len(offs)
 		m, dy := random(rng, Positions4*n), random(rng, tc.planes*stride)
 		y := make([]float32, tc.planes*stride)
-		Output4(y, tc.w, offs, m, n, 0, false)
+		Output4(y, tc.w, NewTileOffsets(offs), m, n, 0, false)
 		dm := make([]float32, Positions4*n)
-		Gradient4(dm, n, dy, tc.w, offs)
+		Gradient4(dm, n, dy, tc.w, NewTileOffsets(offs))
 		if lhs, rhs := dot(y, dy), dot(m, dm); math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
 			t.Errorf("%+v: <Output4(M), dY> = %v but <M, Gradient4(dY)> = %v", tc, lhs, rhs)
 		}
