@@ -237,24 +237,36 @@ func (c *CPU) winogradConv(p *winogradPlan, n, cin, cout, h, w int, x, b, y []fl
 		return
 	}
 	g := newWinogradGeometry(cin, cout, h, w)
-	per := g.th * g.tw
-	images := max(1, winogradTiles/per) // images per chunk
+	convChunks(c, g, p, n, max(1, winogradTiles/(g.th*g.tw)),
+		parallel.Workers(n*cout*h*w*cin*4/1024), x, b, y, accumulate)
+}
 
-	threads := parallel.Workers(n * cout * h * w * cin * 4 / 1024)
+// chunker is the geometry of a Winograd convolution of either tile size,
+// with W its worker scratch: scratch returns scratch for chunks of up to
+// images images, chunk convolves one chunk with it.
+type chunker[W interface{ release(*CPU) }] interface {
+	scratch(c *CPU, images int) W
+	chunk(p *winogradPlan, ws W, x, b, y []float32, i0, i1 int, accumulate bool, threads int)
+}
+
+// convChunks runs the convolution of geometry g over images [0, n) in chunks
+// of up to images images on threads threads. With fewer images than threads
+// it takes one chunk at a time, each given all the threads for its products;
+// otherwise the images are split between the threads, each of which takes its
+// chunks with one.
+func convChunks[W interface{ release(*CPU) }, G chunker[W]](c *CPU, g G, p *winogradPlan,
+	n, images, threads int, x, b, y []float32, accumulate bool) {
 	if n < threads {
-		// too few images to share out: one chunk at a time, the products of
-		// each chunk split across the threads
-		ws := c.winogradScratch(g, min(images, n)*per)
+		ws := g.scratch(c, min(images, n))
 		for i0 := 0; i0 < n; i0 += images {
-			i1 := min(n, i0+images)
-			g.chunk(p, ws, x, b, y, i0, i1, accumulate, threads)
+			g.chunk(p, ws, x, b, y, i0, min(n, i0+images), accumulate, threads)
 		}
 		ws.release(c)
 		return
 	}
 
 	parallel.ForWorkers(n, threads, func(_, lo, hi int) {
-		ws := c.winogradScratch(g, min(images, hi-lo)*per)
+		ws := g.scratch(c, min(images, hi-lo))
 		for i0 := lo; i0 < hi; i0 += images {
 			g.chunk(p, ws, x, b, y, i0, min(hi, i0+images), accumulate, 1)
 		}
@@ -295,6 +307,11 @@ func (g winogradGeometry) inputs(v []float32, tiles int, x []float32, i0, i1 int
 // of two many kilobytes apart, which the L1 cache cannot hold at once.
 type winogradWork struct {
 	v, m, pad *[]float32
+}
+
+// scratch returns a worker's scratch for chunks of up to images images.
+func (g winogradGeometry) scratch(c *CPU, images int) winogradWork {
+	return c.winogradScratch(g, images*g.th*g.tw)
 }
 
 func (c *CPU) winogradScratch(g winogradGeometry, tiles int) winogradWork {
@@ -357,12 +374,11 @@ func (g winogradGeometry) chunk(p *winogradPlan, ws winogradWork, x, b, y []floa
 func (c *CPU) winogradGradients(s ConvShape, x, dy, dw, db []float32) {
 	tile := c.outputTile(s)
 	g2, g4 := newWinogradGeometry(s.C, s.OC, s.H, s.W), newWinograd4Geometry(s.C, s.OC, s.H, s.W)
-	positions, per, images := winogradTile, g2.th*g2.tw, 0
-	images = max(1, winogradTiles/per)
+	positions, per, chunkTiles := winogradTile, g2.th*g2.tw, winogradTiles
 	if tile == 4 {
-		positions, per = winograd.Positions4, g4.per
-		images = max(1, winogradTiles4/per)
+		positions, per, chunkTiles = winograd.Positions4, g4.per, winogradTiles4
 	}
+	images := max(1, chunkTiles/per)
 	hw := s.H * s.W
 	workers := min(parallel.Workers(s.N*s.OC*hw*s.C*4/1024), s.N, maxWorkers)
 
@@ -481,25 +497,8 @@ func (c *CPU) Convolutions() string {
 func (c *CPU) winogradConv4(p *winogradPlan, n, cin, cout, h, w int, x, b, y []float32,
 	accumulate bool) {
 	g := newWinograd4Geometry(cin, cout, h, w)
-	images := max(1, winogradTiles4/g.per) // images per chunk
-
-	threads := parallel.Workers(n * cout * h * w * cin * 4 / 1024)
-	if n < threads {
-		ws := c.winograd4Scratch(g, min(images, n))
-		for i0 := 0; i0 < n; i0 += images {
-			g.chunk(p, ws, x, b, y, i0, min(n, i0+images), accumulate, threads)
-		}
-		ws.release(c)
-		return
-	}
-
-	parallel.ForWorkers(n, threads, func(_, lo, hi int) {
-		ws := c.winograd4Scratch(g, min(images, hi-lo))
-		for i0 := lo; i0 < hi; i0 += images {
-			g.chunk(p, ws, x, b, y, i0, min(hi, i0+images), accumulate, 1)
-		}
-		ws.release(c)
-	})
+	convChunks(c, g, p, n, max(1, winogradTiles4/g.per),
+		parallel.Workers(n*cout*h*w*cin*4/1024), x, b, y, accumulate)
 }
 
 // winograd4Geometry is the size of one F(4×4, 3×3) convolution: cin planes of
@@ -522,6 +521,11 @@ func newWinograd4Geometry(cin, cout, h, w int) winograd4Geometry {
 // (as int32s) the offsets of its tiles in pad and in the output.
 type winograd4Work struct {
 	v, m, pad, offs *[]float32
+}
+
+// scratch returns a worker's scratch for chunks of up to images images.
+func (g winograd4Geometry) scratch(c *CPU, images int) winograd4Work {
+	return c.winograd4Scratch(g, images)
 }
 
 func (c *CPU) winograd4Scratch(g winograd4Geometry, images int) winograd4Work {
